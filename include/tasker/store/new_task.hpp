@@ -1,0 +1,29 @@
+#pragma once
+
+#include <tasker/model/json.hpp>
+#include <tasker/model/task_template.hpp>
+#include <tasker/model/uuid.hpp>
+
+#include <string>
+
+namespace tasker {
+
+/// A task to create, already checked by the submitter (see `tasker::client::submit`): its
+/// template resolved, its context validated against the template's input schema.
+struct new_task {
+    template_ptr tmpl;
+    json_ptr context;
+    /// Idempotency: creating a task with the identity key of an existing task of the same
+    /// template returns the existing task instead of a new one. Empty: always create.
+    std::string identity_key;
+    /// Carried into every log line about the task; empty means the task id is used.
+    std::string correlation_id;
+};
+
+/// The outcome of `create_task`.
+struct task_created {
+    task_id id;
+    bool created = true; ///< false: the identity key matched an existing task, returned instead
+};
+
+} // namespace tasker

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <tasker/model/json.hpp>
+#include <tasker/model/task_template.hpp>
+#include <tasker/model/time.hpp>
+#include <tasker/store/step_ref.hpp>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tasker {
+
+/// A worker asks to run a step: the attempt its message names, and how long it may hold
+/// the step before another worker may take over (the lease; heartbeats extend it).
+struct claim_request {
+    step_ref ref;
+    std::uint32_t attempt = 1;
+    duration lease{};
+};
+
+enum class claim_status : std::uint8_t {
+    claimed,  ///< the step is the worker's: run it
+    stale,    ///< the message names an attempt that is over, or a finished step: ack it
+    busy,     ///< another worker holds a live lease on this attempt: retry after `retry_in`
+    lost,     ///< the attempt's worker was lost (lease expired): its failure is recorded; ack
+    not_found ///< no such task or step: ack (and log)
+};
+
+/// Everything a handler gets to run one attempt.
+struct step_claim {
+    step_ref ref;
+    std::uint32_t attempt = 1;
+    template_ptr tmpl;
+    json_ptr context;
+    /// Results of every ancestor step (by index, in topological order).
+    std::vector<std::pair<std::uint32_t, json_ptr>> ancestor_results;
+    std::string correlation_id; ///< empty: use the task id
+    time_point claimed_at;
+    time_point lease_until;
+};
+
+struct claim_outcome {
+    claim_status status = claim_status::not_found;
+    duration retry_in{}; ///< for `busy`: when the current lease runs out
+    step_claim claim;    ///< for `claimed`
+};
+
+/// A heartbeat: keep holding the step for `lease` from now.
+struct lease_extension {
+    step_ref ref;
+    std::uint32_t attempt = 1;
+    duration lease{};
+};
+
+} // namespace tasker

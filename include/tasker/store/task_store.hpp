@@ -1,0 +1,67 @@
+#pragma once
+
+#include <tasker/asio.hpp>
+#include <tasker/error.hpp>
+#include <tasker/messaging/message.hpp>
+#include <tasker/model/task_template.hpp>
+#include <tasker/model/template_key.hpp>
+#include <tasker/store/new_task.hpp>
+#include <tasker/store/operator_action.hpp>
+#include <tasker/store/step_claim.hpp>
+#include <tasker/store/step_outcome.hpp>
+#include <tasker/store/task_view.hpp>
+
+#include <concepts>
+#include <cstddef>
+#include <vector>
+
+namespace tasker {
+
+/// The source of truth for templates, tasks, steps and their history. Operations are
+/// task-level, not CRUD: each is one atomic unit that changes state by compare-and-set and
+/// commits the messages the change causes with it (DESIGN "Flow of one task").
+///
+/// Every operation is a coroutine returning `awaitable<result<T>>`; it takes its arguments
+/// by value, completes on the awaiting coroutine's executor, and a transient failure
+/// (`is_transient`) may be retried by the caller. Requirements, for a store `s`:
+///
+/// 1. `s.register_template(t)`: store a validated template. Same (namespace, name,
+///    version) with the same content is a no-op; other content is `errc::template_conflict`.
+/// 2. `s.find_template(ref)`: the exact version, or the newest when `ref.version` is empty;
+///    `s.list_templates()`: every registered template (workers check their handlers).
+/// 3. `s.create_task(nt)`: insert the task and its steps, start it through the decision
+///    core (ready roots become `enqueued`) and send their messages, all or nothing.
+///    Idempotent by `nt.identity_key`.
+/// 4. `s.claim_steps(reqs)`: per request, compare-and-set `enqueued` -> `in_progress` for
+///    the named attempt (attempts + 1, lease set); see `claim_status` for the other answers.
+///    An `in_progress` attempt whose lease ran out is recorded as failed (worker lost).
+/// 5. `s.extend_leases(exts)`: per extension, true if the attempt is still the caller's.
+/// 6. `s.record_results(outcomes)`: per outcome, compare-and-set `in_progress` (that
+///    attempt) -> `enqueued_for_orchestration` / `enqueued_as_error_for_orchestration`,
+///    store the result or failure, and send a `step_result` message, atomically.
+/// 7. `s.process(events)`: for each `step_result` / `retry_due` message, under a per-task
+///    lock, run the decision core and commit its changes and messages atomically.
+///    Duplicates and late messages are no-ops.
+/// 8. `s.apply_action(id, a)`: an operator action through the decision core; the new task
+///    state, or why the action is not possible now.
+/// 9. `s.get_task(id)`, `s.list_tasks(filter)`, `s.dead_letters(limit)`: queries.
+template <class S>
+concept task_store = requires(S& s, task_template t, template_ref ref, new_task nt, std::vector<claim_request> claims,
+                              std::vector<lease_extension> leases, std::vector<step_outcome> outcomes,
+                              std::vector<message> events, task_id id, operator_action a, task_filter filter,
+                              std::size_t limit) {
+    { s.register_template(t) } -> std::same_as<awaitable<result<template_ptr>>>;
+    { s.find_template(ref) } -> std::same_as<awaitable<result<template_ptr>>>;
+    { s.list_templates() } -> std::same_as<awaitable<result<std::vector<template_ptr>>>>;
+    { s.create_task(nt) } -> std::same_as<awaitable<result<task_created>>>;
+    { s.claim_steps(claims) } -> std::same_as<awaitable<result<std::vector<claim_outcome>>>>;
+    { s.extend_leases(leases) } -> std::same_as<awaitable<result<std::vector<bool>>>>;
+    { s.record_results(outcomes) } -> std::same_as<awaitable<result<std::vector<record_status>>>>;
+    { s.process(events) } -> std::same_as<awaitable<result<void>>>;
+    { s.apply_action(id, a) } -> std::same_as<awaitable<result<task_state>>>;
+    { s.get_task(id) } -> std::same_as<awaitable<result<task_view>>>;
+    { s.list_tasks(filter) } -> std::same_as<awaitable<result<std::vector<task_summary>>>>;
+    { s.dead_letters(limit) } -> std::same_as<awaitable<result<std::vector<dead_letter>>>>;
+};
+
+} // namespace tasker

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <tasker/model/json.hpp>
+#include <tasker/model/task_template.hpp>
+#include <tasker/model/time.hpp>
+#include <tasker/model/uuid.hpp>
+#include <tasker/state/step_state.hpp>
+#include <tasker/state/task_state.hpp>
+#include <tasker/store/step_outcome.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tasker {
+
+/// One row of a task's append-only history. `seq` orders task and step transitions of a
+/// task together.
+struct task_transition {
+    std::uint32_t seq = 0;
+    task_state from;
+    task_state to;
+    task_event event;
+    time_point at;
+};
+
+struct step_transition {
+    std::uint32_t seq = 0;
+    std::uint32_t step = 0;
+    std::uint32_t attempt = 0; ///< the step's attempt count after the transition
+    step_state from;
+    step_state to;
+    step_event event;
+    time_point at;
+};
+
+struct step_view {
+    std::uint32_t index = 0;
+    std::string name;
+    step_state state = step_state::pending;
+    std::uint32_t attempts = 0;
+    json_ptr result;
+    std::optional<step_failure> last_error;
+};
+
+/// A task as stored: state, steps and full history. For queries, tests and operators.
+struct task_view {
+    task_id id;
+    template_ptr tmpl;
+    task_state state = task_state::pending;
+    json_ptr context;
+    std::string identity_key;
+    std::string correlation_id;
+    time_point created_at;
+    time_point updated_at;
+    std::vector<step_view> steps;
+    std::vector<task_transition> task_transitions;
+    std::vector<step_transition> step_transitions;
+
+    /// The step called `name`, or nullptr.
+    const step_view* step(std::string_view name) const noexcept;
+};
+
+/// A line of a task listing.
+struct task_summary {
+    task_id id;
+    template_key key;
+    task_state state = task_state::pending;
+    time_point created_at;
+    time_point updated_at;
+};
+
+/// Which tasks to list; unset fields match everything. Newest first.
+struct task_filter {
+    std::optional<std::string> namespace_name;
+    std::optional<task_state> state;
+    std::size_t limit = 100;
+};
+
+/// A task that ended in error, kept for an operator to investigate.
+struct dead_letter {
+    task_id task;
+    template_key key;
+    std::string reason;                    ///< which steps failed and their last error
+    std::vector<std::string> failed_steps;
+    time_point at;
+};
+
+} // namespace tasker
