@@ -1,0 +1,63 @@
+#pragma once
+
+#include <tasker/asio.hpp>
+#include <tasker/clock.hpp>
+#include <tasker/error.hpp>
+#include <tasker/model/json.hpp>
+#include <tasker/model/task_template.hpp>
+#include <tasker/model/template_key.hpp>
+#include <tasker/store/task_store.hpp>
+
+#include <cstddef>
+#include <string>
+
+namespace tasker {
+
+/// A request to run a workflow.
+struct task_request {
+    template_ref workflow; ///< namespace, name and (optionally) version of the template
+    json::value context;   ///< the task's input, checked against the template's input_schema
+    std::string identity_key;   ///< optional: resubmitting with the same key returns the same task
+    std::string correlation_id; ///< optional: carried into every log line of the task
+};
+
+struct client_options {
+    /// Largest accepted task context, serialised.
+    std::size_t max_context_bytes = 1 << 20;
+};
+
+/// The submitting side of tasker: registers templates, submits tasks (validating their
+/// input first), cancels, and reads tasks back. Bad input is rejected before anything is
+/// created. `Store` must outlive the client.
+template <task_store Store>
+class client {
+public:
+    explicit client(Store& store, client_options options = {}, any_clock clock = {})
+        : store_(store), options_(options), clock_(std::move(clock))
+    {
+    }
+
+    /// Validates `t` (see `validate_template`) and registers it.
+    awaitable<result<template_ptr>> register_template(task_template t, template_options options = {});
+
+    /// Resolves the template (`errc::template_not_found`, `errc::version_not_found`),
+    /// checks the context's size (`errc::payload_too_large`) and schema
+    /// (`errc::invalid_context`, with every violation located), then creates the task.
+    awaitable<result<task_created>> submit(task_request r);
+
+    awaitable<result<task_state>> cancel(task_id id);
+    awaitable<result<task_state>> act(task_id id, operator_action a);
+    awaitable<result<task_view>> get(task_id id);
+
+    /// The task once it reaches a terminal state, or `errc::timeout` at `deadline`.
+    awaitable<result<task_view>> wait_until_finished(task_id id, time_point deadline);
+
+private:
+    Store& store_;
+    client_options options_;
+    any_clock clock_;
+};
+
+} // namespace tasker
+
+#include <tasker/engine/impl/client.hpp>

@@ -1,0 +1,110 @@
+#pragma once
+
+#include <tasker/error.hpp>
+#include <tasker/messaging/message.hpp>
+#include <tasker/model/task_template.hpp>
+#include <tasker/model/time.hpp>
+#include <tasker/model/uuid.hpp>
+#include <tasker/retry/error_kind.hpp>
+#include <tasker/state/step_state.hpp>
+#include <tasker/state/task_state.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <variant>
+#include <vector>
+
+namespace tasker {
+
+/// What the decision core needs to know of one step.
+struct step_status {
+    step_state state = step_state::pending;
+    std::uint32_t attempts = 0;                  ///< attempts claimed so far, the running one included
+    error_kind last_error = error_kind::retryable; ///< kind of the last failed attempt
+    std::optional<duration> retry_after;         ///< delay the last failed attempt's handler asked for
+
+    friend bool operator==(const step_status&, const step_status&) = default;
+};
+
+/// A task state change the store must make (compare-and-set from `from`). `seq` is its
+/// position among all changes of the decision, so the history keeps their order.
+struct task_change {
+    task_state from;
+    task_state to;
+    task_event event;
+    std::uint32_t seq = 0;
+    friend bool operator==(const task_change&, const task_change&) = default;
+};
+
+/// A step state change the store must make (compare-and-set from `from`); `seq` as above.
+struct step_change {
+    std::uint32_t step;
+    step_state from;
+    step_state to;
+    step_event event;
+    std::uint32_t seq = 0;
+    friend bool operator==(const step_change&, const step_change&) = default;
+};
+
+/// Where a message of a decision goes: the task's namespace worker queue, or the
+/// orchestration queue.
+enum class destination : std::uint8_t { worker, orchestration };
+
+struct outgoing_message {
+    destination to;
+    message msg;
+    duration delay{};
+    friend bool operator==(const outgoing_message&, const outgoing_message&) = default;
+};
+
+/// Inputs of the decision core: what just happened to a task.
+namespace input {
+struct start {};                                         ///< a new (or reset) task begins
+struct step_result { std::uint32_t step; std::uint32_t attempt; }; ///< a worker's result is durable
+struct retry_due { std::uint32_t step; std::uint32_t attempt; };   ///< a retry delay ran out
+struct cancel {};                                        ///< operator or client cancels the task
+struct resolve_step { std::uint32_t step; };             ///< operator marks a step done by hand
+struct reset_step { std::uint32_t step; };               ///< operator sends a failed step back to pending
+struct resolve_task {};                                  ///< operator closes a failed task by hand
+} // namespace input
+
+using decision_input = std::variant<input::start, input::step_result, input::retry_due, input::cancel,
+                                    input::resolve_step, input::reset_step, input::resolve_task>;
+
+/// What a store must commit, atomically, for one input: state changes in order, then the
+/// messages they cause. Reuse one `decision` across calls: `decide` clears it and keeps
+/// its capacity, so the hot path allocates nothing.
+struct decision {
+    std::vector<task_change> task_changes;
+    std::vector<step_change> step_changes;
+    std::vector<outgoing_message> messages;
+    /// The task gave up (ended in error): record a dead-letter entry naming `failed_steps`.
+    bool dead_letter = false;
+    std::vector<std::uint32_t> failed_steps;
+
+    bool empty() const noexcept { return task_changes.empty() && step_changes.empty() && messages.empty(); }
+    void clear() noexcept;
+
+    // Working copy of step states while deciding (kept for its capacity).
+    std::vector<step_state> scratch;
+};
+
+/// The pure decision core (DESIGN "Flow of one task"): given a task's template, its state,
+/// its steps' status and what just happened, decide every state change and message. Every
+/// store and broker shares this one function; it does no I/O and reads no clock, so a
+/// seeded simulation replays it exactly.
+///
+/// `random` feeds retry jitter. Late or duplicate inputs (a result for an attempt that is
+/// no longer current, a retry for a step that moved on) yield an empty decision. Operator
+/// inputs that make no sense in the current state (cancel a complete task, reset a step
+/// that did not fail) are `errc::illegal_transition` with a message saying why.
+result<void> decide(const task_template& tmpl, const task_id& task, task_state state,
+                    std::span<const step_status> steps, const decision_input& in, std::uint64_t random,
+                    decision& out);
+
+/// Applies a step change to a status the way every store must: the new state, and for
+/// `reset` a fresh attempt count.
+void apply(step_status& s, const step_change& c) noexcept;
+
+} // namespace tasker

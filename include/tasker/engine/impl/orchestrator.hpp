@@ -1,0 +1,99 @@
+#pragma once
+
+#include <tasker/engine/orchestrator.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+namespace tasker {
+
+template <task_store Store, message_broker Broker>
+orchestrator<Store, Broker>::orchestrator(asio::any_io_executor ex, Store& store, Broker& broker,
+                                          orchestrator_config config, any_clock clock)
+    : strand_(asio::make_strand(std::move(ex))), store_(store), broker_(broker), config_(std::move(config)),
+      clock_(std::move(clock))
+{
+    config_.batch_size = std::max<std::size_t>(config_.batch_size, 1);
+}
+
+template <task_store Store, message_broker Broker>
+void orchestrator<Store, Broker>::stop()
+{
+    asio::dispatch(strand_, [this] {
+        stopping_ = true;
+        stop_.notify_all();
+    });
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<void> orchestrator<Store, Broker>::sleep_for(duration d)
+{
+    using namespace asio::experimental::awaitable_operators;
+    const auto seen = stop_.version();
+    if (!stopping_)
+        co_await (clock_.wait_until(clock_.now() + d) || stop_.wait(time_point::max(), seen));
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<result<void>> orchestrator<Store, Broker>::run()
+{
+    // A coroutine resumes on the executor it was spawned on: run the body on the strand.
+    co_return co_await asio::co_spawn(strand_, serve(), asio::use_awaitable);
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<result<void>> orchestrator<Store, Broker>::serve()
+{
+    using namespace asio::experimental::awaitable_operators;
+    const queue_name q = orchestration_queue();
+    if (auto ok = co_await broker_.ensure_queue(q); !ok)
+        co_return ok.error();
+    config_.log.info("orchestrator={} event=started", config_.name);
+
+    duration backoff = milliseconds(100);
+    std::vector<message> events;
+    std::vector<delivery_id> ids;
+    while (!stopping_) {
+        auto batch = co_await broker_.read(q, config_.batch_size, config_.lease);
+        if (!batch) {
+            config_.log.warn("orchestrator={} event=read_failed error=\"{}\"", config_.name, batch.error().what());
+            co_await sleep_for(backoff);
+            backoff = std::min<duration>(backoff * 2, std::chrono::seconds(10));
+            continue;
+        }
+        if (batch->empty()) {
+            const auto seen = stop_.version();
+            if (!stopping_)
+                co_await (broker_.wait(q, clock_.now() + config_.poll_interval) || stop_.wait(time_point::max(), seen));
+            continue;
+        }
+        events.clear();
+        ids.clear();
+        for (const auto& d : *batch) {
+            events.push_back(d.msg);
+            ids.push_back(d.id);
+        }
+        auto done = co_await store_.process(events);
+        if (!done) {
+            // Not committed: the messages come back when their lease ends.
+            config_.log.warn("orchestrator={} event=process_failed messages={} error=\"{}\"", config_.name,
+                             events.size(), done.error().what());
+            co_await sleep_for(backoff);
+            backoff = std::min<duration>(backoff * 2, std::chrono::seconds(10));
+            continue;
+        }
+        backoff = milliseconds(100);
+        ++batches_;
+        messages_ += events.size();
+        if (auto acked = co_await broker_.ack(q, ids); !acked)
+            config_.log.warn("orchestrator={} event=ack_failed error=\"{}\"", config_.name, acked.error().what());
+    }
+    config_.log.info("orchestrator={} event=stopped", config_.name);
+    co_return result<void>{};
+}
+
+} // namespace tasker

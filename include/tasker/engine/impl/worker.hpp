@@ -1,0 +1,406 @@
+#pragma once
+
+#include <tasker/engine/worker.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <exception>
+
+namespace tasker {
+
+/// One step running on the handler pool. Shared with the pool thread, which may finish
+/// after the worker stopped waiting for it.
+template <task_store Store, message_broker Broker>
+struct worker<Store, Broker>::job {
+    step_claim claim;
+    std::stop_source stop;
+    std::atomic<bool> done{false};
+    step_outcome outcome;
+    detail::waiter_list finished;
+};
+
+template <task_store Store, message_broker Broker>
+worker<Store, Broker>::worker(asio::any_io_executor ex, Store& store, Broker& broker, const handler_registry& handlers,
+                              worker_config config, any_clock clock)
+    : strand_(asio::make_strand(std::move(ex))), store_(store), broker_(broker), handlers_(handlers),
+      config_(std::move(config)), clock_(std::move(clock))
+{
+    config_.concurrency = std::max<std::size_t>(config_.concurrency, 1);
+    config_.batch_size = std::max<std::size_t>(config_.batch_size, 1);
+    if (config_.heartbeat_interval <= duration::zero())
+        config_.heartbeat_interval = config_.lease / 3;
+    if (config_.execution == handler_execution::thread_pool)
+        pool_.emplace(config_.handler_threads ? config_.handler_threads : config_.concurrency);
+}
+
+template <task_store Store, message_broker Broker>
+worker<Store, Broker>::~worker()
+{
+    if (pool_)
+        pool_->join(); // handlers still running after a forced stop finish here
+}
+
+template <task_store Store, message_broker Broker>
+auto worker<Store, Broker>::stats() const -> counters
+{
+    return {claimed_.load(), succeeded_.load(), failed_.load(), timed_out_.load(), abandoned_.load()};
+}
+
+template <task_store Store, message_broker Broker>
+void worker<Store, Broker>::stop(duration grace)
+{
+    asio::dispatch(strand_, [this, grace] {
+        if (stopping_)
+            return;
+        stopping_ = true;
+        config_.log.info("worker={} event=stopping running={} grace_ms={}", config_.name, running_,
+                         std::chrono::duration_cast<milliseconds>(grace).count());
+        stop_.notify_all();
+        asio::co_spawn(
+            strand_,
+            [this, grace]() -> awaitable<void> {
+                using namespace asio::experimental::awaitable_operators;
+                const auto deadline = clock_.now() + grace;
+                while (running_ > 0 && clock_.now() < deadline) {
+                    const auto seen = idle_.version();
+                    if (running_ == 0)
+                        break;
+                    co_await (idle_.wait(time_point::max(), seen) || clock_.wait_until(deadline));
+                }
+                if (running_ > 0) {
+                    forced_ = true;
+                    config_.log.warn("worker={} event=grace_expired abandoning={}", config_.name, running_);
+                    for (auto& w : jobs_)
+                        if (auto j = w.lock())
+                            j->stop.request_stop();
+                    force_.notify_all();
+                }
+            },
+            asio::detached);
+    });
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<result<void>> worker<Store, Broker>::run()
+{
+    // A coroutine resumes on the executor it was spawned on: run the body on the strand.
+    co_return co_await asio::co_spawn(strand_, serve(), asio::use_awaitable);
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<result<void>> worker<Store, Broker>::serve()
+{
+    if (config_.namespaces.empty())
+        co_return error{errc::invalid_name, "worker_config.namespaces is empty: nothing to serve"};
+
+    std::vector<queue_name> queues;
+    for (const auto& ns : config_.namespaces) {
+        auto q = worker_queue(ns);
+        if (!q)
+            co_return q.error();
+        queues.push_back(*q);
+    }
+    auto templates = co_await store_.list_templates();
+    if (!templates)
+        co_return templates.error();
+    for (const auto& t : *templates)
+        if (std::find(config_.namespaces.begin(), config_.namespaces.end(), t->namespace_name) !=
+            config_.namespaces.end())
+            if (auto ok = handlers_.check(*t); !ok)
+                co_return ok.error();
+    for (auto q : queues)
+        if (auto ok = co_await broker_.ensure_queue(q); !ok)
+            co_return ok.error();
+
+    config_.log.info("worker={} event=started queues={} concurrency={}", config_.name, queues.size(),
+                     config_.concurrency);
+    for (auto q : queues) {
+        ++readers_;
+        asio::co_spawn(strand_, read_loop(q), asio::detached);
+    }
+    while (readers_ > 0 || running_ > 0) {
+        const auto seen = idle_.version();
+        if (readers_ == 0 && running_ == 0)
+            break;
+        co_await idle_.wait(time_point::max(), seen);
+    }
+    config_.log.info("worker={} event=stopped", config_.name);
+    co_return result<void>{};
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<void> worker<Store, Broker>::sleep_for(duration d)
+{
+    using namespace asio::experimental::awaitable_operators;
+    const auto seen = stop_.version();
+    if (!stopping_)
+        co_await (clock_.wait_until(clock_.now() + d) || stop_.wait(time_point::max(), seen));
+}
+
+template <task_store Store, message_broker Broker>
+void worker<Store, Broker>::job_done(std::size_t n)
+{
+    running_ -= n;
+    slots_.notify_all();
+    idle_.notify_all();
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
+{
+    using namespace asio::experimental::awaitable_operators;
+    duration backoff = milliseconds(100);
+    while (!stopping_) {
+        if (running_ >= config_.concurrency) {
+            const auto seen = slots_.version();
+            const auto stop_seen = stop_.version();
+            if (running_ >= config_.concurrency && !stopping_)
+                co_await (slots_.wait(time_point::max(), seen) || stop_.wait(time_point::max(), stop_seen));
+            continue;
+        }
+        const std::size_t n = std::min(config_.batch_size, config_.concurrency - running_);
+        auto batch = co_await broker_.read(q, n, config_.lease);
+        if (!batch) {
+            config_.log.warn("worker={} queue={} event=read_failed error=\"{}\" retry_ms={}", config_.name, q.view(),
+                             batch.error().what(), std::chrono::duration_cast<milliseconds>(backoff).count());
+            co_await sleep_for(backoff);
+            backoff = std::min<duration>(backoff * 2, std::chrono::seconds(10));
+            continue;
+        }
+        backoff = milliseconds(100);
+        if (batch->empty()) {
+            const auto seen = stop_.version();
+            if (!stopping_)
+                co_await (broker_.wait(q, clock_.now() + config_.poll_interval) || stop_.wait(time_point::max(), seen));
+            continue;
+        }
+
+        std::vector<claim_request> reqs;
+        reqs.reserve(batch->size());
+        for (const auto& d : *batch)
+            reqs.push_back({step_ref{d.msg.task, d.msg.step}, d.msg.attempt, config_.lease});
+        auto claims = co_await store_.claim_steps(std::move(reqs));
+        if (!claims) {
+            // Leave the messages leased: they come back when the lease ends.
+            config_.log.warn("worker={} queue={} event=claim_failed error=\"{}\"", config_.name, q.view(),
+                             claims.error().what());
+            co_await sleep_for(backoff);
+            continue;
+        }
+
+        std::vector<delivery_id> done;
+        std::vector<std::pair<delivery, step_claim>> to_run;
+        for (std::size_t k = 0; k < batch->size(); ++k) {
+            auto& d = (*batch)[k];
+            auto& c = (*claims)[k];
+            switch (c.status) {
+            case claim_status::claimed:
+                ++claimed_;
+                ++running_;
+                to_run.emplace_back(std::move(d), std::move(c.claim));
+                break;
+            case claim_status::busy:
+                (void)co_await broker_.nack(q, d.id, c.retry_in);
+                break;
+            case claim_status::lost:
+                config_.log.warn("worker={} task={} step={} attempt={} event=worker_lost", config_.name,
+                                 d.msg.task.to_string(), d.msg.step, d.msg.attempt);
+                done.push_back(d.id);
+                break;
+            case claim_status::stale:
+            case claim_status::not_found: done.push_back(d.id); break;
+            }
+        }
+        if (!done.empty())
+            (void)co_await broker_.ack(q, std::move(done));
+        if (to_run.empty())
+            continue;
+        if (config_.execution == handler_execution::inline_on_worker)
+            co_await run_inline(q, std::move(to_run));
+        else
+            for (auto& [d, c] : to_run)
+                asio::co_spawn(strand_, run_job(q, std::move(d), std::move(c)), asio::detached);
+    }
+    --readers_;
+    idle_.notify_all();
+}
+
+template <task_store Store, message_broker Broker>
+time_point worker<Store, Broker>::deadline_of(const step_claim& claim) const
+{
+    const auto& t = claim.tmpl->steps[claim.ref.step].timeout;
+    return claim.claimed_at + (t ? *t : config_.default_timeout);
+}
+
+template <task_store Store, message_broker Broker>
+step_outcome worker<Store, Broker>::invoke(const step_claim& claim, time_point deadline, std::stop_token stop) const
+{
+    step_outcome o{claim.ref, claim.attempt, true, {}, std::nullopt, clock_.now(), {}};
+    const auto& step = claim.tmpl->steps[claim.ref.step];
+    const step_handler* h = handlers_.find(step.handler.callable);
+    if (!h) {
+        o.success = false;
+        o.failure = step_failure{error_kind::permanent,
+                                 "no handler '" + step.handler.callable + "' is registered on worker " + config_.name,
+                                 std::nullopt, claim.attempt};
+    } else {
+        try {
+            step_context ctx(claim, deadline, std::move(stop), config_.log);
+            step_result r = (*h)(ctx);
+            if (r.ok()) {
+                if (!r.value().is_null())
+                    o.result = make_json(std::move(r.value()));
+            } else {
+                o.success = false;
+                o.failure = step_failure{r.kind(), r.message(), r.retry_after(), claim.attempt};
+            }
+        } catch (const std::exception& e) {
+            o.success = false;
+            o.failure = step_failure{error_kind::retryable, std::string("handler threw: ") + e.what(), std::nullopt,
+                                     claim.attempt};
+        } catch (...) {
+            o.success = false;
+            o.failure = step_failure{error_kind::retryable, "handler threw a non-standard exception", std::nullopt,
+                                     claim.attempt};
+        }
+    }
+    o.finished_at = clock_.now();
+    return o;
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<void> worker<Store, Broker>::finish(queue_name q, delivery_id id, std::vector<step_outcome> outcomes)
+{
+    for (const auto& o : outcomes) {
+        if (o.success)
+            ++succeeded_;
+        else if (o.failure && o.failure->kind == error_kind::timeout)
+            ++timed_out_;
+        else
+            ++failed_;
+    }
+    auto recorded = co_await store_.record_results(std::move(outcomes));
+    if (!recorded) {
+        // Not durable: leave the message leased so the step comes back after the lease.
+        config_.log.warn("worker={} event=record_failed error=\"{}\"", config_.name, recorded.error().what());
+        co_return;
+    }
+    std::vector<delivery_id> ids(1, id);
+    (void)co_await broker_.ack(q, std::move(ids));
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<void> worker<Store, Broker>::run_inline(queue_name q, std::vector<std::pair<delivery, step_claim>> batch)
+{
+    std::vector<step_outcome> outcomes;
+    std::vector<delivery_id> ids;
+    outcomes.reserve(batch.size());
+    ids.reserve(batch.size());
+    for (auto& [d, c] : batch) {
+        const auto deadline = deadline_of(c);
+        auto o = invoke(c, deadline, {});
+        if (o.finished_at > deadline) {
+            o.success = false;
+            o.result.reset();
+            o.failure = step_failure{error_kind::timeout, "step exceeded its timeout", std::nullopt, c.attempt};
+        }
+        if (o.success)
+            ++succeeded_;
+        else
+            ++(o.failure->kind == error_kind::timeout ? timed_out_ : failed_);
+        outcomes.push_back(std::move(o));
+        ids.push_back(d.id);
+    }
+    auto recorded = co_await store_.record_results(std::move(outcomes));
+    if (recorded)
+        (void)co_await broker_.ack(q, std::move(ids));
+    else
+        config_.log.warn("worker={} event=record_failed error=\"{}\"", config_.name, recorded.error().what());
+    job_done(batch.size());
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<void> worker<Store, Broker>::run_job(queue_name q, delivery d, step_claim claim_in)
+{
+    using namespace asio::experimental::awaitable_operators;
+    auto j = std::make_shared<job>();
+    j->claim = std::move(claim_in);
+    const step_claim& claim = j->claim;
+    jobs_.push_back(j);
+    const auto deadline = deadline_of(claim);
+    // The pool thread owns a reference to the job: it may outlive this coroutine after a
+    // timeout or a forced stop, and then its late outcome is simply dropped.
+    asio::post(*pool_, [this, j, deadline] {
+        j->outcome = invoke(j->claim, deadline, j->stop.get_token());
+        j->done = true;
+        j->finished.notify_all();
+    });
+
+    std::optional<step_outcome> outcome;
+    bool abandoned = false;
+    while (true) {
+        const auto seen = j->finished.version();
+        const auto force_seen = force_.version();
+        if (j->done) {
+            outcome = std::move(j->outcome);
+            break;
+        }
+        if (forced_) {
+            abandoned = true; // leave the message leased: another worker takes the step over
+            break;
+        }
+        const auto now = clock_.now();
+        if (now >= deadline) {
+            j->stop.request_stop();
+            const auto limit = std::chrono::duration_cast<seconds>(deadline - claim.claimed_at).count();
+            outcome = step_outcome{claim.ref,
+                                   claim.attempt,
+                                   false,
+                                   {},
+                                   step_failure{error_kind::timeout,
+                                                "step exceeded its timeout of " + std::to_string(limit) + "s",
+                                                std::nullopt, claim.attempt},
+                                   claim.claimed_at,
+                                   now};
+            break;
+        }
+        const auto wake = std::min(deadline, now + config_.heartbeat_interval);
+        co_await (j->finished.wait(time_point::max(), seen) || clock_.wait_until(wake) ||
+                  force_.wait(time_point::max(), force_seen));
+        if (j->done || forced_ || clock_.now() >= deadline)
+            continue;
+        // Heartbeat: keep the step and its message; stop if the step is no longer ours.
+        // (Vectors are built outside co_await: g++ 12 miscompiles initializer lists there.)
+        std::vector<lease_extension> ext(1, lease_extension{claim.ref, claim.attempt, config_.lease});
+        auto ours = co_await store_.extend_leases(std::move(ext));
+        (void)co_await broker_.extend_lease(q, d.id, config_.lease);
+        if (ours && !(*ours)[0]) {
+            j->stop.request_stop();
+            abandoned = true;
+            config_.log.info("worker={} task={} step={} attempt={} event=abandoned reason=no_longer_owned",
+                             config_.name, claim.ref.task.to_string(), claim.ref.step, claim.attempt);
+            std::vector<delivery_id> id(1, d.id);
+            (void)co_await broker_.ack(q, std::move(id));
+            break;
+        }
+    }
+    if (abandoned) {
+        ++abandoned_;
+    } else {
+        std::vector<step_outcome> outcomes;
+        outcomes.push_back(std::move(*outcome));
+        co_await finish(q, d.id, std::move(outcomes));
+    }
+    std::erase_if(jobs_, [&](const std::weak_ptr<job>& w) {
+        auto p = w.lock();
+        return !p || p == j;
+    });
+    job_done(1);
+}
+
+} // namespace tasker

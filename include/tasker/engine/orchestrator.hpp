@@ -1,0 +1,72 @@
+#pragma once
+
+#include <tasker/asio.hpp>
+#include <tasker/clock.hpp>
+#include <tasker/detail/waiter_list.hpp>
+#include <tasker/error.hpp>
+#include <tasker/logger.hpp>
+#include <tasker/messaging/message_broker.hpp>
+#include <tasker/messaging/queue_name.hpp>
+#include <tasker/store/task_store.hpp>
+
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace tasker {
+
+struct orchestrator_config {
+    /// Messages read and processed per store call.
+    std::size_t batch_size = 64;
+    /// How long a read batch stays this orchestrator's before another may process it.
+    duration lease = std::chrono::seconds(30);
+    /// Longest wait for messages before reading again, for brokers that cannot push.
+    duration poll_interval = std::chrono::seconds(1);
+    std::string name = "orchestrator";
+    logger log;
+};
+
+/// Moves tasks forward: reads step results and retry timers from the orchestration queue
+/// and has the store apply the decision core to each, under a per-task lock, committing
+/// state changes and the messages they cause together; acks only after the commit.
+///
+/// Any number of orchestrators may share one store and broker. `Store` and `Broker` must
+/// outlive it.
+template <task_store Store, message_broker Broker>
+class orchestrator {
+public:
+    orchestrator(asio::any_io_executor ex, Store& store, Broker& broker, orchestrator_config config = {},
+                 any_clock clock = {});
+
+    /// Serves until `stop()`; completes on the orchestrator's strand.
+    awaitable<result<void>> run();
+
+    /// Stops after the batch in hand. Thread-safe.
+    void stop();
+
+    struct counters {
+        std::uint64_t batches = 0;
+        std::uint64_t messages = 0;
+    };
+    counters stats() const { return {batches_.load(), messages_.load()}; }
+
+private:
+    awaitable<result<void>> serve();
+    awaitable<void> sleep_for(duration d);
+
+    asio::strand<asio::any_io_executor> strand_;
+    Store& store_;
+    Broker& broker_;
+    orchestrator_config config_;
+    any_clock clock_;
+    bool stopping_ = false; // strand only
+    detail::waiter_list stop_;
+    std::atomic<std::uint64_t> batches_{0}, messages_{0};
+};
+
+} // namespace tasker
+
+#include <tasker/engine/impl/orchestrator.hpp>

@@ -1,0 +1,134 @@
+#pragma once
+
+#include <tasker/asio.hpp>
+#include <tasker/clock.hpp>
+#include <tasker/detail/waiter_list.hpp>
+#include <tasker/engine/handler_registry.hpp>
+#include <tasker/engine/step_context.hpp>
+#include <tasker/error.hpp>
+#include <tasker/logger.hpp>
+#include <tasker/messaging/message_broker.hpp>
+#include <tasker/messaging/queue_name.hpp>
+#include <tasker/store/task_store.hpp>
+
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+namespace tasker {
+
+/// Where step handlers run.
+enum class handler_execution : std::uint8_t {
+    /// On the worker's own thread pool: handlers may block; timeouts, heartbeats and
+    /// cancellation act while they run. The default.
+    thread_pool,
+    /// On the worker's executor, one after the other, within the read loop: for handlers
+    /// that only compute (no blocking). No heartbeat runs meanwhile, and a timeout is only
+    /// noticed when the handler returns. Deterministic: the testing kit's simulations use it.
+    inline_on_worker,
+};
+
+struct worker_config {
+    /// Namespaces whose worker queues (`worker_<ns>`) this worker serves. Required.
+    std::vector<std::string> namespaces;
+    /// Steps running at once, across all namespaces.
+    std::size_t concurrency = 8;
+    /// Messages read per broker call (at most the free concurrency).
+    std::size_t batch_size = 16;
+    /// How long a claimed step stays this worker's without a heartbeat. A crashed worker's
+    /// step is taken over this long after its last heartbeat.
+    duration lease = std::chrono::seconds(30);
+    /// Heartbeat period while a handler runs; zero means lease / 3.
+    duration heartbeat_interval{};
+    /// Longest wait for messages before reading again, for brokers that cannot push.
+    duration poll_interval = std::chrono::seconds(1);
+    /// Per-attempt limit for steps whose template sets no `timeout_seconds`.
+    seconds default_timeout{300};
+    handler_execution execution = handler_execution::thread_pool;
+    /// Threads of the handler pool; zero means `concurrency`.
+    std::size_t handler_threads = 0;
+    /// Names this worker in logs and in recorded errors.
+    std::string name = "worker";
+    logger log;
+};
+
+/// Runs steps: reads step messages from its namespaces' queues, claims each step
+/// (compare-and-set, attempt + 1), runs its handler with a deadline and heartbeats, records
+/// the result (which tells the orchestrator) and only then acks the message.
+///
+/// Any number of workers may serve the same namespaces, in one process or many.
+/// `Store` and `Broker` must outlive the worker.
+template <task_store Store, message_broker Broker>
+class worker {
+public:
+    worker(asio::any_io_executor ex, Store& store, Broker& broker, const handler_registry& handlers,
+           worker_config config, any_clock clock = {});
+    ~worker();
+    worker(const worker&) = delete;
+    worker& operator=(const worker&) = delete;
+
+    /// Checks that every template of its namespaces has its handlers registered
+    /// (`errc::unknown_handler` otherwise), then serves until `stop()` and returns once the
+    /// in-flight steps are finished or abandoned. Completes on the worker's strand.
+    awaitable<result<void>> run();
+
+    /// Stops reading new messages. Running steps get `grace` to finish; after that their
+    /// handlers are told to stop (stop token) and their messages are left un-acked, so the
+    /// steps are taken over by another worker when their lease ends. Thread-safe.
+    void stop(duration grace = std::chrono::seconds(30));
+
+    struct counters {
+        std::uint64_t claimed = 0;
+        std::uint64_t succeeded = 0;
+        std::uint64_t failed = 0;
+        std::uint64_t timed_out = 0;
+        std::uint64_t abandoned = 0; ///< no longer ours (cancelled, resolved) or cut by shutdown
+    };
+    counters stats() const;
+
+private:
+    struct job;
+
+    awaitable<result<void>> serve();
+    awaitable<void> read_loop(queue_name q);
+    awaitable<void> run_job(queue_name q, delivery d, step_claim claim);
+    awaitable<void> run_inline(queue_name q, std::vector<std::pair<delivery, step_claim>> batch);
+    step_outcome invoke(const step_claim& claim, time_point deadline, std::stop_token stop) const;
+    time_point deadline_of(const step_claim& claim) const;
+    awaitable<void> finish(queue_name q, delivery_id id, std::vector<step_outcome> outcomes);
+    awaitable<void> sleep_for(duration d);
+    void job_done(std::size_t n);
+
+    asio::strand<asio::any_io_executor> strand_;
+    Store& store_;
+    Broker& broker_;
+    const handler_registry& handlers_;
+    worker_config config_;
+    any_clock clock_;
+    std::optional<asio::thread_pool> pool_;
+
+    // Touched only on the strand.
+    std::size_t running_ = 0;
+    std::size_t readers_ = 0;
+    bool stopping_ = false;
+    bool forced_ = false;
+    std::vector<std::weak_ptr<job>> jobs_;
+
+    detail::waiter_list slots_;    // a running step finished
+    detail::waiter_list stop_;     // stop() was called
+    detail::waiter_list force_;    // the grace period ran out
+    detail::waiter_list idle_;     // readers_ or running_ dropped
+    std::atomic<std::uint64_t> claimed_{0}, succeeded_{0}, failed_{0}, timed_out_{0}, abandoned_{0};
+};
+
+} // namespace tasker
+
+#include <tasker/engine/impl/worker.hpp>

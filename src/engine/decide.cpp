@@ -1,0 +1,338 @@
+#include <tasker/engine/decision.hpp>
+#include <tasker/retry/backoff.hpp>
+#include <tasker/state/step_machine.hpp>
+#include <tasker/state/task_machine.hpp>
+
+#include <string>
+
+namespace tasker {
+
+void decision::clear() noexcept
+{
+    task_changes.clear();
+    step_changes.clear();
+    messages.clear();
+    dead_letter = false;
+    failed_steps.clear();
+}
+
+void apply(step_status& s, const step_change& c) noexcept
+{
+    s.state = c.to;
+    if (c.event == step_event::reset) {
+        s.attempts = 0;
+        s.retry_after.reset();
+    }
+}
+
+namespace {
+
+/// A number in [0, 1) from 64 random bits, mixed with `salt` so each retry in one decision
+/// gets its own jitter.
+double unit_random(std::uint64_t random, std::uint64_t salt) noexcept
+{
+    std::uint64_t z = random + 0x9e3779b97f4a7c15ULL * (salt + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
+// One decision in the making: the task state and a scratch copy of step states that
+// follow each change, so later rules see earlier changes.
+class decider {
+public:
+    decider(const task_template& tmpl, const task_id& task, task_state state, std::span<const step_status> steps,
+            std::uint64_t random, decision& out)
+        : tmpl_(tmpl), task_(task), state_(state), steps_(steps), random_(random), out_(out)
+    {
+        out_.clear();
+        out_.scratch.assign(steps.size(), step_state::pending);
+        for (std::size_t i = 0; i < steps.size(); ++i)
+            out_.scratch[i] = steps[i].state;
+    }
+
+    result<void> operator()(const input::start&)
+    {
+        if (state_ != task_state::pending)
+            return {}; // already started: a duplicate
+        if (auto r = move_task(task_event::start); !r)
+            return r;
+        return evaluate(/*retry_waiting=*/true);
+    }
+
+    result<void> operator()(const input::step_result& in)
+    {
+        if (in.step >= steps_.size() || is_terminal(state_))
+            return {};
+        const auto& s = steps_[in.step];
+        if (s.attempts != in.attempt)
+            return {}; // a late result of an earlier attempt
+        bool succeeded = false;
+        if (states()[in.step] == step_state::enqueued_for_orchestration) {
+            if (auto r = move_step(in.step, step_event::complete); !r)
+                return r;
+            succeeded = true;
+        } else if (states()[in.step] == step_state::enqueued_as_error_for_orchestration) {
+            const auto& policy = tmpl_.steps[in.step].effective_retry;
+            if (may_retry(policy, s.attempts, s.last_error)) {
+                if (auto r = move_step(in.step, step_event::wait_for_retry); !r)
+                    return r;
+                const auto delay = backoff_delay(policy, s.attempts, s.retry_after, unit_random(random_, in.step));
+                send(destination::orchestration, message_kind::retry_due, in.step, s.attempts, delay);
+            } else if (auto r = move_step(in.step, step_event::give_up); !r) {
+                return r;
+            }
+        } else {
+            return {}; // a duplicate: the result was processed already
+        }
+
+        if (state_ == task_state::blocked_by_failures)
+            return give_up_if_idle();
+        if (auto r = move_task(succeeded ? task_event::step_completed : task_event::step_failed); !r)
+            return r;
+        return evaluate(/*retry_waiting=*/false);
+    }
+
+    result<void> operator()(const input::retry_due& in)
+    {
+        if (in.step >= steps_.size() || is_terminal(state_) || state_ == task_state::blocked_by_failures)
+            return {}; // a blocked task retries its waiting steps when it is unblocked
+        if (states()[in.step] != step_state::waiting_for_retry || steps_[in.step].attempts != in.attempt)
+            return {};
+        if (auto r = move_task(task_event::retry_ready); !r)
+            return r;
+        if (auto r = enqueue(in.step, step_event::retry); !r)
+            return r;
+        return move_task(task_event::steps_enqueued);
+    }
+
+    result<void> operator()(const input::cancel&)
+    {
+        if (is_terminal(state_))
+            return error{errc::illegal_transition,
+                         "task is already " + std::string(to_string(state_)) + ": it cannot be cancelled"};
+        for (std::uint32_t i = 0; i < steps_.size(); ++i)
+            if (!is_terminal(states()[i]))
+                if (auto r = move_step(i, step_event::cancel); !r)
+                    return r;
+        return move_task(task_event::cancel);
+    }
+
+    result<void> operator()(const input::resolve_step& in)
+    {
+        if (auto r = check_step(in.step); !r)
+            return r;
+        if (auto r = check_open_for_operator(); !r)
+            return r;
+        if (auto r = move_step(in.step, step_event::resolve); !r)
+            return r;
+        return resume_after_operator(task_event::step_completed);
+    }
+
+    result<void> operator()(const input::reset_step& in)
+    {
+        if (auto r = check_step(in.step); !r)
+            return r;
+        if (states()[in.step] != step_state::error)
+            return error{errc::illegal_transition, "step '" + tmpl_.steps[in.step].name + "' is " +
+                                                       std::string(to_string(states()[in.step])) +
+                                                       ": only a step in error can be reset"};
+        if (auto r = check_open_for_operator(); !r)
+            return r;
+        if (auto r = move_step(in.step, step_event::reset); !r)
+            return r;
+        reset_step_ = in.step;
+        return resume_after_operator(std::nullopt);
+    }
+
+    result<void> operator()(const input::resolve_task&) { return move_task(task_event::manual_resolution); }
+
+private:
+    std::vector<step_state>& states() { return out_.scratch; }
+
+    result<void> move_task(task_event e)
+    {
+        auto to = task_machine::next(state_, e);
+        if (!to)
+            return to.error();
+        out_.task_changes.push_back({state_, *to, e, next_seq_++});
+        state_ = *to;
+        return {};
+    }
+
+    result<void> move_step(std::uint32_t i, step_event e)
+    {
+        auto to = step_machine::next(states()[i], e);
+        if (!to) {
+            auto err = to.error();
+            err.message = "step '" + tmpl_.steps[i].name + "': " + err.message;
+            return err;
+        }
+        out_.step_changes.push_back({i, states()[i], *to, e, next_seq_++});
+        states()[i] = *to;
+        return {};
+    }
+
+    void send(destination to, message_kind kind, std::uint32_t step, std::uint32_t attempt, duration delay = {})
+    {
+        out_.messages.push_back({to, message{kind, step, attempt, task_}, delay});
+    }
+
+    // Enqueues a step (from pending or waiting_for_retry) and sends its worker message for
+    // the next attempt.
+    result<void> enqueue(std::uint32_t i, step_event e)
+    {
+        if (auto r = move_step(i, e); !r)
+            return r;
+        // A step reset in this decision counts its attempts from zero again.
+        const std::uint32_t done = reset_step_ == i ? 0 : steps_[i].attempts;
+        send(destination::worker, message_kind::step_ready, i, done + 1);
+        return {};
+    }
+
+    result<void> check_step(std::uint32_t i) const
+    {
+        if (i >= steps_.size())
+            return error{errc::step_not_found, "the template has " + std::to_string(steps_.size()) + " steps"};
+        return {};
+    }
+
+    result<void> check_open_for_operator() const
+    {
+        switch (state_) {
+        case task_state::complete:
+        case task_state::cancelled:
+        case task_state::resolved_manually:
+            return error{errc::illegal_transition,
+                         "task is " + std::string(to_string(state_)) + ": its steps can no longer change"};
+        default: return {};
+        }
+    }
+
+    // After an operator resolved or reset a step: restart a task that ended in error,
+    // unblock a blocked one once no step is left in error, or re-evaluate a running one.
+    result<void> resume_after_operator(std::optional<task_event> running_event)
+    {
+        if (state_ == task_state::error) {
+            if (any_in(step_state::error))
+                return {}; // still failed: stays in error until every failed step is handled
+            if (auto r = move_task(task_event::reset); !r)
+                return r;
+            if (auto r = move_task(task_event::start); !r)
+                return r;
+            return evaluate(/*retry_waiting=*/true);
+        }
+        if (state_ == task_state::blocked_by_failures) {
+            if (any_in(step_state::error))
+                return {};
+            if (auto r = move_task(task_event::failures_resolved); !r)
+                return r;
+            return evaluate(/*retry_waiting=*/true);
+        }
+        if (!running_event)
+            return {};
+        if (auto r = move_task(*running_event); !r)
+            return r;
+        return evaluate(/*retry_waiting=*/false);
+    }
+
+    bool any_in(step_state s)
+    {
+        for (auto st : states())
+            if (st == s)
+                return true;
+        return false;
+    }
+
+    // While blocked, in-flight steps finish; once none is left the task gives up.
+    result<void> give_up_if_idle()
+    {
+        for (auto s : states())
+            if (is_in_flight(s))
+                return {};
+        return give_up();
+    }
+
+    result<void> give_up()
+    {
+        if (auto r = move_task(task_event::give_up); !r)
+            return r;
+        out_.dead_letter = true;
+        for (std::uint32_t i = 0; i < states().size(); ++i)
+            if (states()[i] == step_state::error)
+                out_.failed_steps.push_back(i);
+        return {};
+    }
+
+    // From initializing or evaluating_results: where the task goes next, and which steps
+    // start. `retry_waiting` re-enqueues steps waiting for a retry whose timer may have
+    // been dropped while the task was blocked or in error.
+    result<void> evaluate(bool retry_waiting)
+    {
+        const auto& graph = tmpl_.graph;
+        const auto n = static_cast<std::uint32_t>(states().size());
+        std::uint32_t errors = 0, in_flight = 0, waiting = 0, satisfied = 0;
+        for (auto s : states()) {
+            errors += s == step_state::error;
+            in_flight += is_in_flight(s);
+            waiting += s == step_state::waiting_for_retry;
+            satisfied += satisfies_dependencies(s);
+        }
+
+        if (errors > 0) {
+            if (auto r = move_task(task_event::permanent_failure); !r)
+                return r;
+            return in_flight == 0 ? give_up() : result<void>{};
+        }
+        if (satisfied == n)
+            return move_task(task_event::all_steps_successful);
+
+        bool found = false;
+        for (std::uint32_t i = 0; i < n; ++i) {
+            const bool retry = retry_waiting && states()[i] == step_state::waiting_for_retry;
+            if (!retry && !graph.is_ready(i, states()))
+                continue;
+            if (!found) {
+                if (auto r = move_task(task_event::ready_steps_found); !r)
+                    return r;
+                found = true;
+            }
+            if (auto r = enqueue(i, retry ? step_event::retry : step_event::enqueue); !r)
+                return r;
+        }
+        if (found)
+            return move_task(task_event::steps_enqueued);
+        if (in_flight > 0)
+            return move_task(task_event::no_dependencies_ready);
+        if (waiting > 0)
+            return move_task(task_event::retry_scheduled);
+        // Unreachable for a valid graph: nothing can run and nothing failed.
+        if (auto r = move_task(task_event::permanent_failure); !r)
+            return r;
+        return give_up();
+    }
+
+    const task_template& tmpl_;
+    const task_id& task_;
+    task_state state_;
+    std::span<const step_status> steps_;
+    std::uint64_t random_;
+    decision& out_;
+    std::optional<std::uint32_t> reset_step_;
+    std::uint32_t next_seq_ = 0;
+};
+
+} // namespace
+
+result<void> decide(const task_template& tmpl, const task_id& task, task_state state, std::span<const step_status> steps,
+                    const decision_input& in, std::uint64_t random, decision& out)
+{
+    decider d(tmpl, task, state, steps, random, out);
+    auto r = std::visit(d, in);
+    if (!r)
+        out.clear();
+    return r;
+}
+
+} // namespace tasker
