@@ -1,0 +1,127 @@
+#pragma once
+
+#include <tasker/asio.hpp>
+#include <tasker/clock.hpp>
+#include <tasker/detail/waiter_list.hpp>
+#include <tasker/engine/decision.hpp>
+#include <tasker/error.hpp>
+#include <tasker/messaging/message_sink.hpp>
+#include <tasker/model/template_registry.hpp>
+#include <tasker/model/uuid.hpp>
+#include <tasker/store/task_store.hpp>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include <array>
+#include <deque>
+#include <limits>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tasker::inmemory {
+
+struct store_options {
+    /// Seeds task ids and retry jitter; 0 draws a seed from std::random_device.
+    std::uint64_t seed = 0;
+    /// About how many finished tasks (complete, error, cancelled, resolved) stay readable;
+    /// older ones are forgotten, oldest first, so a long-running process keeps bounded
+    /// memory (the limit applies per shard, divided evenly). Dead letters are kept
+    /// regardless. The default keeps everything.
+    std::size_t retain_finished = std::numeric_limits<std::size_t>::max();
+};
+
+/// The embedded store: every task, step and transition in process memory. Tasks are spread
+/// over shards by id, each behind its own lock, so workers and orchestrators rarely wait
+/// for each other. State changes and the messages they cause are one unit: the messages go
+/// to the `message_sink` (the in-memory broker) inside the same critical section.
+///
+/// All decisions come from the pure core (`tasker::decide`); this class only keeps records
+/// and applies compare-and-set changes, exactly as the PostgreSQL store does in SQL.
+class store {
+public:
+    /// `sink` (usually an `inmemory::broker`) must outlive the store.
+    explicit store(message_sink& sink, any_clock clock = {}, store_options options = {});
+    ~store();
+    store(const store&) = delete;
+    store& operator=(const store&) = delete;
+
+    // task_store (see its requirements). They complete without suspending.
+    awaitable<result<template_ptr>> register_template(task_template t);
+    awaitable<result<template_ptr>> find_template(template_ref ref);
+    awaitable<result<std::vector<template_ptr>>> list_templates();
+    awaitable<result<task_created>> create_task(new_task t);
+    awaitable<result<std::vector<claim_outcome>>> claim_steps(std::vector<claim_request> reqs);
+    awaitable<result<std::vector<bool>>> extend_leases(std::vector<lease_extension> exts);
+    awaitable<result<std::vector<record_status>>> record_results(std::vector<step_outcome> outcomes);
+    awaitable<result<void>> process(std::vector<message> events);
+    awaitable<result<task_state>> apply_action(task_id id, operator_action a);
+    awaitable<result<task_view>> get_task(task_id id);
+    awaitable<result<std::vector<task_summary>>> list_tasks(task_filter filter);
+    awaitable<result<std::vector<dead_letter>>> dead_letters(std::size_t limit);
+
+    // Synchronous forms of the operations above.
+    result<template_ptr> register_template_now(task_template t);
+    result<task_created> create_task_now(new_task t);
+    /// Creates many tasks under one lock: for bulk submission.
+    std::vector<result<task_created>> create_tasks_now(std::span<new_task> batch);
+    std::vector<claim_outcome> claim_steps_now(std::span<const claim_request> reqs);
+    std::vector<bool> extend_leases_now(std::span<const lease_extension> exts);
+    std::vector<record_status> record_results_now(std::span<step_outcome> outcomes);
+    void process_now(std::span<const message> events);
+    result<task_state> apply_action_now(const task_id& id, const operator_action& a);
+    result<task_view> get_task_now(const task_id& id) const;
+
+    /// Suspends until some task changes state after `version()` returned `seen`, or until
+    /// `deadline`. Lets callers wait for a task to finish without polling.
+    awaitable<void> wait_for_change(std::uint64_t seen, time_point deadline);
+    std::uint64_t version() const { return changes_.version(); }
+
+    /// Number of tasks per state, for tests and metrics (evicted tasks are not counted).
+    std::size_t count(task_state s) const;
+    /// Tasks that reached a terminal state since the store was made, evicted or not.
+    std::uint64_t finished_total() const;
+
+private:
+    struct task_record;
+    struct shard; // tasks whose id hashes to it, under their own lock
+
+    shard& shard_of(const task_id& id) const noexcept;
+    /// Calls `f(shard, indices)` once per shard that holds an item of `items`, under that
+    /// shard's lock, with the indices of those items: batches take each lock once.
+    template <class Items, class F>
+    void for_each_shard(const Items& items, F&& f) const;
+    result<task_created> create_locked(shard& sh, new_task& t, const task_id& id, time_point now);
+    void commit(shard& sh, task_record& t, const decision& d, time_point now);
+    void record_dead_letter(const task_record& t, const decision& d, time_point now);
+    void flush(shard& sh);
+    void evict_finished(shard& sh);
+
+    message_sink& sink_;
+    any_clock clock_;
+    template_registry templates_;
+    std::vector<std::unique_ptr<shard>> shards_;
+    std::size_t retain_per_shard_;
+
+    std::mutex ids_mutex_;
+    uuid_generator ids_;
+
+    // Identity keys of live tasks. Evicted tasks queue their key for removal; creation
+    // drains the queue first (the queue's lock is a leaf: never held while taking another).
+    std::mutex identities_mutex_;
+    boost::unordered_flat_map<std::string, task_id> identities_;
+    std::mutex evicted_identities_mutex_;
+    std::vector<std::string> evicted_identities_;
+
+    mutable std::mutex dead_letters_mutex_;
+    std::vector<dead_letter> dead_letters_;
+
+    detail::waiter_list changes_;
+};
+
+static_assert(task_store<store>);
+
+} // namespace tasker::inmemory

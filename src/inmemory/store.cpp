@@ -1,0 +1,627 @@
+#include <tasker/inmemory/store.hpp>
+
+#include <tasker/messaging/queue_name.hpp>
+#include <tasker/state/step_machine.hpp>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include <algorithm>
+#include <random>
+
+namespace tasker::inmemory {
+
+namespace {
+
+std::uint64_t seed_or_random(std::uint64_t seed)
+{
+    if (seed != 0)
+        return seed;
+    std::random_device rd;
+    return (std::uint64_t{rd()} << 32) ^ rd();
+}
+
+std::string identity_of(const template_key& key, const std::string& identity_key)
+{
+    return key.to_string() + '\n' + identity_key;
+}
+
+} // namespace
+
+/// Everything known about one task. Step status lives in its own array so the decision
+/// core reads it as a span without copying.
+struct store::task_record {
+    struct step_data {
+        json_ptr result;
+        std::unique_ptr<step_failure> failure; // most steps never fail: keep them small
+        time_point lease_until;
+    };
+
+    task_id id;
+    template_ptr tmpl;
+    queue_name worker_queue;
+    json_ptr context;
+    std::string identity_key;
+    std::string correlation_id;
+    task_state state = task_state::pending;
+    time_point created_at;
+    time_point updated_at;
+    std::vector<step_status> status;
+    std::vector<step_data> data;
+    std::vector<task_transition> task_transitions;
+    std::vector<step_transition> step_transitions;
+    std::uint32_t seq = 0;
+
+    task_record(task_id i, template_ptr t, queue_name q) : id(i), tmpl(std::move(t)), worker_queue(q) {}
+
+    // A compare-and-set step change made outside the decision core (claims and results):
+    // the step machine decides legality; the caller has checked `from`.
+    void move_step(std::uint32_t step, step_event e, time_point now)
+    {
+        auto& s = status[step];
+        const step_state from = s.state;
+        s.state = step_machine::next(from, e).value(); // callers check `from` first
+        step_transitions.push_back({++seq, step, s.attempts, from, s.state, e, now});
+        updated_at = now;
+    }
+};
+
+namespace {
+
+constexpr std::size_t shard_count = 16; // a power of two
+
+} // namespace
+
+struct store::shard {
+    mutable std::mutex mutex;
+    boost::unordered_flat_map<task_id, std::unique_ptr<task_record>, std::hash<task_id>> tasks;
+    decision scratch;               // reused: decisions on the hot path allocate nothing
+    std::vector<envelope> outbox;   // messages of the current critical section
+    bool changed = false;
+    std::deque<task_id> finished;   // oldest first
+    std::uint64_t finished_total = 0;
+    std::array<std::size_t, task_state_count> state_counts{};
+    uuid_generator random;          // retry jitter
+
+    explicit shard(std::uint64_t seed) : random(seed) {}
+
+    task_record* find(const task_id& id) const
+    {
+        auto it = tasks.find(id);
+        return it == tasks.end() ? nullptr : it->second.get();
+    }
+};
+
+store::store(message_sink& sink, any_clock clock, store_options options)
+    : sink_(sink), clock_(std::move(clock)),
+      retain_per_shard_(options.retain_finished == std::numeric_limits<std::size_t>::max()
+                            ? options.retain_finished
+                            : (options.retain_finished + shard_count - 1) / shard_count),
+      ids_(seed_or_random(options.seed))
+{
+    uuid_generator seeds(seed_or_random(options.seed) ^ 0x5bd1e995);
+    for (std::size_t i = 0; i < shard_count; ++i)
+        shards_.push_back(std::make_unique<shard>(seeds.random()));
+}
+
+store::~store() = default;
+
+store::shard& store::shard_of(const task_id& id) const noexcept
+{
+    // The top bits of the id's random half; the map inside a shard hashes the low bits.
+    return *shards_[std::hash<task_id>{}(id) >> 60 & (shard_count - 1)];
+}
+
+template <class Items, class F>
+void store::for_each_shard(const Items& items, F&& f) const
+{
+    std::array<std::vector<std::size_t>, shard_count> by_shard;
+    for (std::size_t k = 0; k < items.size(); ++k) {
+        const auto& id = [&]() -> const task_id& {
+            if constexpr (requires { items[k].ref; })
+                return items[k].ref.task;
+            else
+                return items[k].task;
+        }();
+        by_shard[std::hash<task_id>{}(id) >> 60 & (shard_count - 1)].push_back(k);
+    }
+    for (std::size_t i = 0; i < shard_count; ++i)
+        if (!by_shard[i].empty()) {
+            auto& sh = *shards_[i];
+            std::lock_guard lock(sh.mutex);
+            f(sh, std::span<const std::size_t>(by_shard[i]));
+        }
+}
+
+void store::commit(shard& sh, task_record& t, const decision& d, time_point now)
+{
+    // Changes are appended in the order the core made them (their `seq`).
+    auto tc = d.task_changes.begin();
+    auto sc = d.step_changes.begin();
+    const std::uint32_t base = t.seq;
+    while (tc != d.task_changes.end() || sc != d.step_changes.end()) {
+        if (sc == d.step_changes.end() || (tc != d.task_changes.end() && tc->seq < sc->seq)) {
+            --sh.state_counts[static_cast<std::size_t>(t.state)];
+            ++sh.state_counts[static_cast<std::size_t>(tc->to)];
+            t.state = tc->to;
+            t.task_transitions.push_back({base + tc->seq + 1, tc->from, tc->to, tc->event, now});
+            ++tc;
+        } else {
+            auto& st = t.status[sc->step];
+            apply(st, *sc);
+            if (sc->event == step_event::reset)
+                t.data[sc->step].failure.reset();
+            t.step_transitions.push_back({base + sc->seq + 1, sc->step, st.attempts, sc->from, sc->to, sc->event, now});
+            ++sc;
+        }
+    }
+    t.seq = base + static_cast<std::uint32_t>(d.task_changes.size() + d.step_changes.size());
+    for (const auto& m : d.messages)
+        sh.outbox.push_back({m.to == destination::worker ? t.worker_queue : orchestration_queue(), m.msg, m.delay});
+    if (d.dead_letter)
+        record_dead_letter(t, d, now);
+    if (!d.empty()) {
+        t.updated_at = now;
+        sh.changed = true;
+        if (is_terminal(t.state)) {
+            sh.finished.push_back(t.id);
+            ++sh.finished_total;
+        }
+    }
+}
+
+void store::record_dead_letter(const task_record& t, const decision& d, time_point now)
+{
+    dead_letter dl{t.id, t.tmpl->key(), {}, {}, now};
+    for (auto i : d.failed_steps) {
+        const auto& name = t.tmpl->steps[i].name;
+        dl.failed_steps.push_back(name);
+        if (!dl.reason.empty())
+            dl.reason += "; ";
+        dl.reason += "step '" + name + "' failed";
+        if (const auto& f = t.data[i].failure) {
+            dl.reason += " after " + std::to_string(t.status[i].attempts) + " attempt" +
+                         (t.status[i].attempts == 1 ? "" : "s") + " (" + std::string(to_string(f->kind)) +
+                         "): " + f->message;
+        }
+    }
+    std::lock_guard lock(dead_letters_mutex_);
+    dead_letters_.push_back(std::move(dl));
+}
+
+// Forgets a shard's oldest finished tasks beyond the retention limit. A task an operator
+// restarted after it finished is only dropped while it is terminal.
+void store::evict_finished(shard& sh)
+{
+    std::vector<std::string> identities;
+    while (sh.finished.size() > retain_per_shard_) {
+        const task_id id = sh.finished.front();
+        sh.finished.pop_front();
+        auto it = sh.tasks.find(id);
+        if (it == sh.tasks.end() || !is_terminal(it->second->state))
+            continue;
+        auto& t = *it->second;
+        --sh.state_counts[static_cast<std::size_t>(t.state)];
+        if (!t.identity_key.empty())
+            identities.push_back(identity_of(t.tmpl->key(), t.identity_key));
+        sh.tasks.erase(it);
+    }
+    if (!identities.empty()) {
+        std::lock_guard lock(evicted_identities_mutex_);
+        for (auto& i : identities)
+            evicted_identities_.push_back(std::move(i));
+    }
+}
+
+// Hands the critical section's messages to the sink before the shard's lock is released,
+// so no message is seen before its state and no committed state loses its message.
+void store::flush(shard& sh)
+{
+    if (sh.finished.size() > retain_per_shard_)
+        evict_finished(sh);
+    if (!sh.outbox.empty()) {
+        sink_.deliver(sh.outbox);
+        sh.outbox.clear();
+    }
+    if (sh.changed) {
+        sh.changed = false;
+        changes_.notify_all();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Templates and tasks
+
+result<template_ptr> store::register_template_now(task_template t) { return templates_.add(std::move(t)); }
+
+result<task_created> store::create_task_now(new_task nt)
+{
+    return std::move(create_tasks_now(std::span(&nt, 1))[0]);
+}
+
+std::vector<result<task_created>> store::create_tasks_now(std::span<new_task> batch)
+{
+    std::vector<result<task_created>> out;
+    out.reserve(batch.size());
+    const time_point now = clock_.now();
+    // Identity keys make creation idempotent: check and insert them under one lock.
+    const bool any_identity =
+        std::any_of(batch.begin(), batch.end(), [](const new_task& t) { return !t.identity_key.empty(); });
+    std::unique_lock identities(identities_mutex_, std::defer_lock);
+    if (any_identity) {
+        identities.lock();
+        std::vector<std::string> evicted;
+        {
+            std::lock_guard lock(evicted_identities_mutex_);
+            evicted.swap(evicted_identities_);
+        }
+        for (const auto& i : evicted)
+            identities_.erase(i);
+    }
+    std::vector<task_id> ids(batch.size());
+    {
+        std::lock_guard lock(ids_mutex_);
+        for (auto& id : ids)
+            id = ids_.next(now);
+    }
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+        auto& nt = batch[k];
+        std::string identity;
+        if (!nt.identity_key.empty() && nt.tmpl) {
+            identity = identity_of(nt.tmpl->key(), nt.identity_key);
+            if (auto it = identities_.find(identity); it != identities_.end()) {
+                out.push_back(task_created{it->second, false});
+                continue;
+            }
+        }
+        auto& sh = shard_of(ids[k]);
+        std::lock_guard lock(sh.mutex);
+        auto r = create_locked(sh, nt, ids[k], now);
+        flush(sh);
+        if (r && !identity.empty())
+            identities_.emplace(std::move(identity), r->id);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+result<task_created> store::create_locked(shard& sh, new_task& nt, const task_id& id, time_point now)
+{
+    if (!nt.tmpl)
+        return error{errc::template_not_found, "new_task has no template"};
+    auto registered = templates_.find({nt.tmpl->namespace_name, nt.tmpl->name, nt.tmpl->version});
+    if (!registered)
+        return registered.error();
+    auto q = worker_queue(nt.tmpl->namespace_name);
+    if (!q)
+        return q.error();
+
+    auto rec = std::make_unique<task_record>(id, *registered, *q);
+    auto& t = *rec;
+    t.context = nt.context ? std::move(nt.context) : make_json(json::object{});
+    t.identity_key = std::move(nt.identity_key);
+    t.correlation_id = std::move(nt.correlation_id);
+    t.created_at = t.updated_at = now;
+    const std::size_t n = t.tmpl->steps.size();
+    t.status.resize(n);
+    t.data.resize(n);
+    // A step goes through four transitions when all goes well and its result causes about
+    // two task transitions: reserve once rather than grow on the hot path.
+    t.step_transitions.reserve(4 * n + 1);
+    t.task_transitions.reserve(2 * n + 4);
+
+    if (auto r = decide(*t.tmpl, id, t.state, t.status, input::start{}, sh.random.random(), sh.scratch); !r)
+        return r.error();
+    ++sh.state_counts[static_cast<std::size_t>(task_state::pending)];
+    commit(sh, t, sh.scratch, now);
+    sh.tasks.emplace(id, std::move(rec));
+    sh.changed = true;
+    return task_created{id, true};
+}
+
+// ---------------------------------------------------------------------------------------
+// Worker side: claims, heartbeats, results
+
+std::vector<claim_outcome> store::claim_steps_now(std::span<const claim_request> reqs)
+{
+    std::vector<claim_outcome> out(reqs.size());
+    const time_point now = clock_.now();
+    for_each_shard(reqs, [&](shard& sh, std::span<const std::size_t> indices) {
+        for (auto k : indices) {
+            const auto& req = reqs[k];
+            auto& o = out[k];
+            auto* t = sh.find(req.ref.task);
+            if (!t || req.ref.step >= t->status.size()) {
+                o.status = claim_status::not_found;
+                continue;
+            }
+            auto& s = t->status[req.ref.step];
+            auto& d = t->data[req.ref.step];
+            if (s.state == step_state::enqueued && s.attempts + 1 == req.attempt) {
+                ++s.attempts;
+                d.lease_until = now + req.lease;
+                t->move_step(req.ref.step, step_event::claim, now);
+                o.status = claim_status::claimed;
+                auto& c = o.claim;
+                c.ref = req.ref;
+                c.attempt = s.attempts;
+                c.tmpl = t->tmpl;
+                c.context = t->context;
+                const auto ancestors = t->tmpl->graph.ancestors(req.ref.step);
+                c.ancestor_results.reserve(ancestors.size());
+                for (auto a : ancestors)
+                    c.ancestor_results.emplace_back(a, t->data[a].result);
+                c.correlation_id = t->correlation_id;
+                c.claimed_at = now;
+                c.lease_until = d.lease_until;
+            } else if (s.state == step_state::in_progress && s.attempts == req.attempt) {
+                if (d.lease_until > now) {
+                    o.status = claim_status::busy;
+                    o.retry_in = d.lease_until - now;
+                    continue;
+                }
+                // The worker holding this attempt stopped renewing its lease: it is lost.
+                s.last_error = error_kind::timeout;
+                s.retry_after.reset();
+                d.failure = std::make_unique<step_failure>(step_failure{
+                    error_kind::timeout, "worker lost: its lease on the step expired", std::nullopt, s.attempts});
+                t->move_step(req.ref.step, step_event::fail, now);
+                sh.outbox.push_back(
+                    {orchestration_queue(), message{message_kind::step_result, req.ref.step, s.attempts, t->id}, {}});
+                sh.changed = true;
+                o.status = claim_status::lost;
+            } else {
+                o.status = claim_status::stale;
+            }
+        }
+        flush(sh);
+    });
+    return out;
+}
+
+std::vector<bool> store::extend_leases_now(std::span<const lease_extension> exts)
+{
+    std::vector<bool> out(exts.size(), false);
+    const time_point now = clock_.now();
+    for_each_shard(exts, [&](shard& sh, std::span<const std::size_t> indices) {
+        for (auto k : indices) {
+            auto* t = sh.find(exts[k].ref.task);
+            if (!t || exts[k].ref.step >= t->status.size())
+                continue;
+            const auto& s = t->status[exts[k].ref.step];
+            if (s.state == step_state::in_progress && s.attempts == exts[k].attempt) {
+                t->data[exts[k].ref.step].lease_until = now + exts[k].lease;
+                out[k] = true;
+            }
+        }
+    });
+    return out;
+}
+
+std::vector<record_status> store::record_results_now(std::span<step_outcome> outcomes)
+{
+    std::vector<record_status> out(outcomes.size(), record_status::ignored);
+    const time_point now = clock_.now();
+    for_each_shard(outcomes, [&](shard& sh, std::span<const std::size_t> indices) {
+        for (auto k : indices) {
+            auto& o = outcomes[k];
+            auto* t = sh.find(o.ref.task);
+            if (!t || o.ref.step >= t->status.size())
+                continue;
+            auto& s = t->status[o.ref.step];
+            if (s.state != step_state::in_progress || s.attempts != o.attempt)
+                continue; // too late: timed out, cancelled, resolved or taken over
+            auto& d = t->data[o.ref.step];
+            if (o.success) {
+                d.result = std::move(o.result);
+                t->move_step(o.ref.step, step_event::succeed, now);
+            } else {
+                step_failure f = o.failure ? std::move(*o.failure) : step_failure{};
+                f.attempt = s.attempts;
+                s.last_error = f.kind;
+                s.retry_after = f.retry_after;
+                d.failure = std::make_unique<step_failure>(std::move(f));
+                t->move_step(o.ref.step, step_event::fail, now);
+            }
+            sh.outbox.push_back(
+                {orchestration_queue(), message{message_kind::step_result, o.ref.step, o.attempt, t->id}, {}});
+            sh.changed = true;
+            out[k] = record_status::recorded;
+        }
+        flush(sh);
+    });
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Orchestrator side
+
+void store::process_now(std::span<const message> events)
+{
+    const time_point now = clock_.now();
+    for_each_shard(events, [&](shard& sh, std::span<const std::size_t> indices) {
+        for (auto k : indices) {
+            const auto& m = events[k];
+            auto* t = sh.find(m.task);
+            if (!t)
+                continue;
+            decision_input in;
+            if (m.kind == message_kind::step_result)
+                in = input::step_result{m.step, m.attempt};
+            else if (m.kind == message_kind::retry_due)
+                in = input::retry_due{m.step, m.attempt};
+            else
+                continue;
+            if (decide(*t->tmpl, t->id, t->state, t->status, in, sh.random.random(), sh.scratch))
+                commit(sh, *t, sh.scratch, now);
+        }
+        flush(sh);
+    });
+}
+
+result<task_state> store::apply_action_now(const task_id& id, const operator_action& a)
+{
+    auto& sh = shard_of(id);
+    std::lock_guard lock(sh.mutex);
+    auto* t = sh.find(id);
+    if (!t)
+        return error{errc::task_not_found, "no task " + id.to_string()};
+
+    const auto step_index = [&](const std::string& name) -> result<std::uint32_t> {
+        if (auto i = t->tmpl->step_index(name))
+            return *i;
+        return error{errc::step_not_found, "task " + id.to_string() + " has no step '" + name + "'"};
+    };
+    decision_input in;
+    json_ptr resolved_result;
+    if (std::holds_alternative<action::cancel>(a)) {
+        in = input::cancel{};
+    } else if (const auto* resolve = std::get_if<action::resolve_step>(&a)) {
+        auto i = step_index(resolve->step);
+        if (!i)
+            return i.error();
+        in = input::resolve_step{*i};
+        resolved_result = resolve->result;
+    } else if (const auto* reset = std::get_if<action::reset_step>(&a)) {
+        auto i = step_index(reset->step);
+        if (!i)
+            return i.error();
+        in = input::reset_step{*i};
+    } else {
+        in = input::resolve_task{};
+    }
+
+    if (auto r = decide(*t->tmpl, t->id, t->state, t->status, in, sh.random.random(), sh.scratch); !r)
+        return r.error();
+    if (const auto* r = std::get_if<input::resolve_step>(&in))
+        t->data[r->step].result = std::move(resolved_result);
+    commit(sh, *t, sh.scratch, clock_.now());
+    flush(sh);
+    return t->state;
+}
+
+// ---------------------------------------------------------------------------------------
+// Queries
+
+result<task_view> store::get_task_now(const task_id& id) const
+{
+    auto& sh = shard_of(id);
+    std::lock_guard lock(sh.mutex);
+    const auto* t = sh.find(id);
+    if (!t)
+        return error{errc::task_not_found, "no task " + id.to_string()};
+    task_view v;
+    v.id = t->id;
+    v.tmpl = t->tmpl;
+    v.state = t->state;
+    v.context = t->context;
+    v.identity_key = t->identity_key;
+    v.correlation_id = t->correlation_id;
+    v.created_at = t->created_at;
+    v.updated_at = t->updated_at;
+    v.steps.reserve(t->status.size());
+    for (std::uint32_t i = 0; i < t->status.size(); ++i)
+        v.steps.push_back(step_view{i, t->tmpl->steps[i].name, t->status[i].state, t->status[i].attempts,
+                                    t->data[i].result,
+                                    t->data[i].failure ? std::optional(*t->data[i].failure) : std::nullopt});
+    v.task_transitions = t->task_transitions;
+    v.step_transitions = t->step_transitions;
+    return v;
+}
+
+std::uint64_t store::finished_total() const
+{
+    std::uint64_t n = 0;
+    for (const auto& sh : shards_) {
+        std::lock_guard lock(sh->mutex);
+        n += sh->finished_total;
+    }
+    return n;
+}
+
+std::size_t store::count(task_state s) const
+{
+    std::size_t n = 0;
+    for (const auto& sh : shards_) {
+        std::lock_guard lock(sh->mutex);
+        n += sh->state_counts[static_cast<std::size_t>(s)];
+    }
+    return n;
+}
+
+awaitable<void> store::wait_for_change(std::uint64_t seen, time_point deadline)
+{
+    using namespace asio::experimental::awaitable_operators;
+    if (deadline == time_point::max())
+        co_await changes_.wait(time_point::max(), seen); // no timer to race
+    else
+        co_await (changes_.wait(time_point::max(), seen) || clock_.wait_until(deadline));
+}
+
+// ---------------------------------------------------------------------------------------
+// The coroutine interface: each completes without suspending.
+
+awaitable<result<template_ptr>> store::register_template(task_template t)
+{
+    co_return register_template_now(std::move(t));
+}
+
+awaitable<result<template_ptr>> store::find_template(template_ref ref) { co_return templates_.find(ref); }
+
+awaitable<result<std::vector<template_ptr>>> store::list_templates() { co_return templates_.all(); }
+
+awaitable<result<task_created>> store::create_task(new_task t) { co_return create_task_now(std::move(t)); }
+
+awaitable<result<std::vector<claim_outcome>>> store::claim_steps(std::vector<claim_request> reqs)
+{
+    co_return claim_steps_now(reqs);
+}
+
+awaitable<result<std::vector<bool>>> store::extend_leases(std::vector<lease_extension> exts)
+{
+    co_return extend_leases_now(exts);
+}
+
+awaitable<result<std::vector<record_status>>> store::record_results(std::vector<step_outcome> outcomes)
+{
+    co_return record_results_now(outcomes);
+}
+
+awaitable<result<void>> store::process(std::vector<message> events)
+{
+    process_now(events);
+    co_return result<void>{};
+}
+
+awaitable<result<task_state>> store::apply_action(task_id id, operator_action a) { co_return apply_action_now(id, a); }
+
+awaitable<result<task_view>> store::get_task(task_id id) { co_return get_task_now(id); }
+
+awaitable<result<std::vector<task_summary>>> store::list_tasks(task_filter filter)
+{
+    std::vector<task_summary> out;
+    for (const auto& sh : shards_) {
+        std::lock_guard lock(sh->mutex);
+        for (const auto& [id, t] : sh->tasks) {
+            if (filter.namespace_name && t->tmpl->namespace_name != *filter.namespace_name)
+                continue;
+            if (filter.state && t->state != *filter.state)
+                continue;
+            out.push_back({t->id, t->tmpl->key(), t->state, t->created_at, t->updated_at});
+        }
+    }
+    // Newest first; v7 ids order by creation time.
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id > b.id; });
+    if (out.size() > filter.limit)
+        out.resize(filter.limit);
+    co_return out;
+}
+
+awaitable<result<std::vector<dead_letter>>> store::dead_letters(std::size_t limit)
+{
+    std::lock_guard lock(dead_letters_mutex_);
+    std::vector<dead_letter> out(dead_letters_.rbegin(),
+                                 dead_letters_.rbegin() + static_cast<std::ptrdiff_t>(std::min(limit, dead_letters_.size())));
+    co_return out;
+}
+
+} // namespace tasker::inmemory
