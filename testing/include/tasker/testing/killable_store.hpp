@@ -1,0 +1,100 @@
+#pragma once
+
+#include <tasker/asio.hpp>
+#include <tasker/error.hpp>
+#include <tasker/store/task_store.hpp>
+
+#include <functional>
+#include <memory>
+#include <utility>
+
+namespace tasker::testing {
+
+/// A process's view of a shared store that can be cut, as if the process died: once
+/// `kill()` is called every operation fails with `errc::backend_unavailable` and changes
+/// nothing. A worker on a killed view leaves what it claimed un-recorded and its messages
+/// un-acked — exactly what the rest of the cluster sees when a worker crashes mid-step.
+template <task_store Store>
+class killable_store {
+public:
+    explicit killable_store(Store& inner) : inner_(inner) {}
+
+    /// Called before every claim made through this view: lets a simulation know which
+    /// process's handler runs next.
+    void on_claim(std::function<void()> f) { on_claim_ = std::move(f); }
+
+    void kill() noexcept { dead_ = true; }
+    void revive() noexcept { dead_ = false; }
+    bool dead() const noexcept { return dead_; }
+    Store& inner() noexcept { return inner_; }
+
+    awaitable<result<template_ptr>> register_template(task_template t)
+    {
+        return forward([&] { return inner_.register_template(std::move(t)); });
+    }
+    awaitable<result<template_ptr>> find_template(template_ref r)
+    {
+        return forward([&] { return inner_.find_template(std::move(r)); });
+    }
+    awaitable<result<std::vector<template_ptr>>> list_templates()
+    {
+        return forward([&] { return inner_.list_templates(); });
+    }
+    awaitable<result<task_created>> create_task(new_task t)
+    {
+        return forward([&] { return inner_.create_task(std::move(t)); });
+    }
+    awaitable<result<std::vector<claim_outcome>>> claim_steps(std::vector<claim_request> r)
+    {
+        if (on_claim_ && !dead_)
+            on_claim_();
+        return forward([&] { return inner_.claim_steps(std::move(r)); });
+    }
+    awaitable<result<std::vector<bool>>> extend_leases(std::vector<lease_extension> e)
+    {
+        return forward([&] { return inner_.extend_leases(std::move(e)); });
+    }
+    awaitable<result<std::vector<record_status>>> record_results(std::vector<step_outcome> o)
+    {
+        return forward([&] { return inner_.record_results(std::move(o)); });
+    }
+    awaitable<result<void>> process(std::vector<message> events)
+    {
+        return forward([&] { return inner_.process(std::move(events)); });
+    }
+    awaitable<result<task_state>> apply_action(task_id id, operator_action a)
+    {
+        return forward([&] { return inner_.apply_action(id, std::move(a)); });
+    }
+    awaitable<result<task_view>> get_task(task_id id)
+    {
+        return forward([&] { return inner_.get_task(id); });
+    }
+    awaitable<result<std::vector<task_summary>>> list_tasks(task_filter f)
+    {
+        return forward([&] { return inner_.list_tasks(std::move(f)); });
+    }
+    awaitable<result<std::vector<dead_letter>>> dead_letters(std::size_t limit)
+    {
+        return forward([&] { return inner_.dead_letters(limit); });
+    }
+
+private:
+    // Calls the inner operation only while alive; the awaitable it returns is awaited here.
+    template <class F>
+    auto forward(F&& f) -> decltype(f())
+    {
+        using awaitable_type = decltype(f());
+        using result_type = typename awaitable_type::value_type;
+        if (dead_)
+            return [](result_type r) -> awaitable_type { co_return r; }(
+                       error{errc::backend_unavailable, "killable_store: this process was killed"});
+        return f();
+    }
+
+    Store& inner_;
+    bool dead_ = false;
+    std::function<void()> on_claim_;
+};
+
+} // namespace tasker::testing
