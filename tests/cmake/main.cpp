@@ -1,0 +1,27 @@
+// Runs a two-step workflow on the embedded runtime of an installed tasker.
+#include <tasker/tasker.hpp>
+
+#include <iostream>
+
+int main()
+{
+    tasker::inmemory::runtime rt;
+    rt.handlers().add("consumer.hello", [](tasker::step_context&) { return tasker::success({{"hello", "world"}}); });
+    rt.handlers().add("consumer.echo", [](tasker::step_context& ctx) { return tasker::success(*ctx.result_of("hello")); });
+    auto t = rt.load_template(R"(
+name: consumer
+namespace_name: consumer
+version: 1.0.0
+steps:
+  - {name: hello, handler: {callable: consumer.hello}}
+  - {name: echo, dependencies: [hello], handler: {callable: consumer.echo}}
+)");
+    if (!t || !rt.start()) {
+        std::cerr << "setup failed\n";
+        return 1;
+    }
+    auto id = rt.submit({{"consumer", "consumer", std::nullopt}, tasker::json::object{}, {}, {}}).value().id;
+    auto done = rt.wait(id, std::chrono::seconds(10)).value();
+    std::cout << "task " << id << " " << done.state << "\n";
+    return done.state == tasker::task_state::complete && done.step("echo")->result->at("hello") == "world" ? 0 : 1;
+}

@@ -1,0 +1,63 @@
+// Two parents finishing at the same moment must start their join exactly once.
+#include "support/example_runtime.hpp"
+
+#include <tasker/store/timeline.hpp>
+
+#include "support/catch.hpp"
+
+#include <atomic>
+#include <barrier>
+
+using namespace tasker;
+using namespace std::chrono_literals;
+
+TEST_CASE("lifecycle: a join whose parents finish together runs exactly once", "[lifecycle]")
+{
+    auto options = test::fast_options();
+    options.worker.concurrency = 4;
+    inmemory::runtime rt(options);
+    // Both branches wait for each other, then return at the same instant: their results
+    // reach the orchestrator together, often in one batch.
+    std::barrier together(2);
+    std::atomic<int> joins{0};
+    rt.handlers().add("fan.root", [](step_context&) { return success(); });
+    rt.handlers().add("fan.branch", [&](step_context&) {
+        together.arrive_and_wait();
+        return success();
+    });
+    rt.handlers().add("fan.join", [&](step_context& ctx) {
+        ++joins;
+        return success({{"saw_left", ctx.result_of("left") != nullptr}, {"saw_right", ctx.result_of("right") != nullptr}});
+    });
+    REQUIRE(rt.load_template(R"(
+name: fan_in
+namespace_name: lifecycle
+version: 1.0.0
+steps:
+  - {name: root, handler: {callable: fan.root}}
+  - {name: left, dependencies: [root], handler: {callable: fan.branch}}
+  - {name: right, dependencies: [root], handler: {callable: fan.branch}}
+  - {name: join, dependencies: [left, right], handler: {callable: fan.join}}
+)"));
+    REQUIRE(rt.start());
+
+    constexpr int tasks = 50;
+    std::vector<task_id> ids;
+    for (int i = 0; i < tasks; ++i)
+        ids.push_back(rt.submit({{"lifecycle", "fan_in", std::nullopt}, json::object{}, {}, {}}).value().id);
+    for (const auto& id : ids) {
+        auto t = rt.wait(id, 30s);
+        REQUIRE(t);
+        INFO(format_timeline(*t));
+        REQUIRE(t->state == task_state::complete);
+        const auto* join = t->step("join");
+        CHECK(join->attempts == 1);
+        CHECK(join->result->at("saw_left") == true);
+        CHECK(join->result->at("saw_right") == true);
+        int enqueues = 0;
+        for (const auto& tr : t->step_transitions)
+            enqueues += tr.step == join->index && tr.to == step_state::enqueued;
+        CHECK(enqueues == 1);
+    }
+    CHECK(joins.load() == tasks);
+}
