@@ -4,6 +4,7 @@
 #include <range/v3/range/conversion.hpp>
 #include <range/v3/view/transform.hpp>
 
+#include <charconv>
 #include <ostream>
 #include <string>
 
@@ -21,6 +22,14 @@ constexpr std::pair<step_type, std::string_view> step_type_names[] = {
 
 std::string step_path(std::size_t i) { return "steps[" + std::to_string(i) + "]"; }
 
+// Shortest form that reads back exactly: 0.5, 2, 1.01.
+std::string number_text(double d)
+{
+    char buf[32];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+    return ec == std::errc{} ? std::string(buf, end) : std::to_string(d);
+}
+
 // Checks one level of retry settings; `path` is where they were written ("retry",
 // "steps[2].retry"). Field names in paths are the YAML ones, so loaders can locate them.
 void check_retry(const retry_settings& r, const std::string& path, std::vector<problem>& problems)
@@ -36,9 +45,9 @@ void check_retry(const retry_settings& r, const std::string& path, std::vector<p
         report("max_backoff_ms", "the cap " + std::to_string(r.max->count()) + " ms is below backoff_base_ms " +
                                      std::to_string(r.base->count()) + " ms");
     if (r.multiplier && !(*r.multiplier >= 1.0))
-        report("backoff_multiplier", "must be at least 1, got " + std::to_string(*r.multiplier));
+        report("backoff_multiplier", "must be at least 1, got " + number_text(*r.multiplier));
     if (r.jitter && !(*r.jitter >= 0.0 && *r.jitter <= 1.0))
-        report("jitter", "must be between 0 and 1, got " + std::to_string(*r.jitter));
+        report("jitter", "must be between 0 and 1, got " + number_text(*r.jitter));
 }
 
 void check_lifecycle(const lifecycle_limits& l, std::vector<problem>& problems)

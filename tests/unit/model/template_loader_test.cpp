@@ -173,6 +173,8 @@ steps:
     CHECK(find_problem(e, "steps[1].retry.backoff")->message.find("unknown backoff 'sideways'") == 0);
     REQUIRE(find_problem(e, "steps[1].retry.jitter"));
     CHECK(find_problem(e, "steps[1].retry.jitter")->line == 11);
+    CHECK(find_problem(e, "steps[1].retry.jitter")->column == 58);
+    CHECK(find_problem(e, "steps[1].retry.jitter")->message == "must be between 0 and 1, got 2");
     REQUIRE(find_problem(e, "steps[1].retry.backoff_multiplier"));
 
     const auto* duplicate = find_problem(e, "steps[2].name");
