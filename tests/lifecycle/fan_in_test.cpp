@@ -6,10 +6,41 @@
 #include "support/catch.hpp"
 
 #include <atomic>
-#include <barrier>
+#include <condition_variable>
+#include <mutex>
 
 using namespace tasker;
 using namespace std::chrono_literals;
+
+namespace {
+
+// Pairs up callers: each returns once a second caller has arrived (or after 10 s, so a
+// broken engine fails the test instead of hanging it). libstdc++ 12's std::barrier can
+// spin forever under contention, hence this.
+class rendezvous {
+public:
+    void arrive_and_wait()
+    {
+        std::unique_lock lock(mutex_);
+        const auto generation = generation_;
+        if (++waiting_ == 2) {
+            waiting_ = 0;
+            ++generation_;
+            cv_.notify_all();
+            return;
+        }
+        if (!cv_.wait_for(lock, 10s, [&] { return generation_ != generation; }))
+            --waiting_;
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    int waiting_ = 0;
+    std::uint64_t generation_ = 0;
+};
+
+} // namespace
 
 TEST_CASE("lifecycle: a join whose parents finish together runs exactly once", "[lifecycle]")
 {
@@ -18,7 +49,7 @@ TEST_CASE("lifecycle: a join whose parents finish together runs exactly once", "
     inmemory::runtime rt(options);
     // Both branches wait for each other, then return at the same instant: their results
     // reach the orchestrator together, often in one batch.
-    std::barrier together(2);
+    rendezvous together;
     std::atomic<int> joins{0};
     rt.handlers().add("fan.root", [](step_context&) { return success(); });
     rt.handlers().add("fan.branch", [&](step_context&) {
