@@ -35,4 +35,13 @@ result<void> handler_registry::check(const task_template& t) const
                  std::move(missing)};
 }
 
+std::vector<std::string> handler_registry::names() const
+{
+    std::vector<std::string> out;
+    out.reserve(handlers_.size());
+    for (const auto& [name, handler] : handlers_)
+        out.push_back(name);
+    return out;
+}
+
 } // namespace tasker

@@ -17,7 +17,9 @@ namespace testing {
 
 /// One simulated process: its own view of the store, and the engine component on it.
 struct sim_cluster::process {
+    std::size_t slot = 0;
     sim_store view;
+    handler_registry handlers; // the cluster's, each wrapped to say which worker runs it
     std::unique_ptr<sim_worker> work;
     std::unique_ptr<sim_orchestrator> orch;
 
@@ -68,8 +70,18 @@ void sim_cluster::spawn_worker(std::size_t i)
     auto p = std::make_unique<process>(*store_);
     auto config = options_.worker;
     config.name = "worker-" + std::to_string(i);
-    p->view.on_claim([this, i] { current_worker_ = i; });
-    p->work = std::make_unique<sim_worker>(io_.get_executor(), p->view, *broker_, handlers_, config,
+    p->slot = i;
+    for (const auto& name : handlers_.names())
+        p->handlers.add(name, [this, self = p.get(), h = *handlers_.find(name)](step_context& ctx) -> step_result {
+            // A killed process runs nothing more, even the rest of a batch it had claimed.
+            if (self->view.dead())
+                return retryable_error("this simulated worker was killed");
+            current_worker_ = self;
+            auto r = h(ctx);
+            current_worker_ = nullptr;
+            return r;
+        });
+    p->work = std::make_unique<sim_worker>(io_.get_executor(), p->view, *broker_, p->handlers, config,
                                            any_clock::ref(clock_));
     asio::co_spawn(io_, p->work->run(), asio::detached);
     workers_[i] = std::move(p);
@@ -177,11 +189,14 @@ void sim_cluster::kill_worker(std::size_t i)
     dead_.push_back(std::move(workers_[i]));
 }
 
-void sim_cluster::kill_current_worker()
+std::size_t sim_cluster::kill_current_worker()
 {
     if (!current_worker_)
         throw std::logic_error("sim_cluster::kill_current_worker: no handler is running");
-    kill_worker(*current_worker_);
+    const auto i = current_worker_->slot;
+    if (!current_worker_->view.dead())
+        kill_worker(i);
+    return i;
 }
 
 void sim_cluster::restart_worker(std::size_t i)

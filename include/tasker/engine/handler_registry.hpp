@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tasker {
 
@@ -30,6 +31,9 @@ public:
     result<void> check(const task_template& t) const;
 
     std::size_t size() const noexcept { return handlers_.size(); }
+
+    /// Every registered callable name, sorted.
+    std::vector<std::string> names() const;
 
 private:
     std::map<std::string, step_handler, std::less<>> handlers_;

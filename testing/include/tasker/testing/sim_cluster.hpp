@@ -105,8 +105,8 @@ public:
     /// holds is neither recorded nor acked and comes back when its lease ends.
     void kill_worker(std::size_t i);
     /// Kills the worker running the current handler: call it from inside a handler to
-    /// crash a worker in the middle of a step.
-    void kill_current_worker();
+    /// crash a worker in the middle of a step. Returns the worker's slot, for `restart_worker`.
+    std::size_t kill_current_worker();
     /// Starts a fresh worker in slot `i` (after `kill_worker`).
     void restart_worker(std::size_t i);
     std::size_t worker_count() const noexcept { return workers_.size(); }
@@ -130,7 +130,7 @@ private:
     std::vector<std::unique_ptr<process>> orchestrators_;
     std::vector<std::unique_ptr<process>> workers_;
     std::vector<std::unique_ptr<process>> dead_; // kept to the end: their coroutines may still run
-    std::optional<std::size_t> current_worker_;  // the worker whose handler is running
+    process* current_worker_ = nullptr;          // the worker whose handler is running
     std::vector<std::function<void()>> observers_;
     std::uint64_t events_ = 0;
     time_point started_at_{};
