@@ -201,12 +201,15 @@ private:
                 visible_.push_back(t.slot);
             }
         }
+        // Expired leases go back to the head in lease order (read order for equal leases):
+        // pushing each to the front would redeliver a batch that expired together newest first.
+        std::ptrdiff_t head = 0;
         while (lease_head_ != none && slots_[lease_head_].lease_until <= now) {
             const std::uint32_t s = lease_head_;
             unlink_leased(s);
             slots_[s].where = place::visible;
             --in_flight_;
-            visible_.push_front(s);
+            visible_.insert(visible_.begin() + head++, s);
         }
     }
 

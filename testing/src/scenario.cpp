@@ -6,7 +6,9 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace tasker::testing {
@@ -205,12 +207,12 @@ scenario& scenario::submit(json::value context, std::string workflow)
     if (templates_.empty())
         throw std::logic_error("scenario::submit: give a template first");
     start();
-    const auto& t = workflow.empty() ? templates_.back()
-                                     : *std::find_if(templates_.begin(), templates_.end(), [&](const template_ptr& p) {
-                                           return p->name == workflow;
-                                       });
-    if (!workflow.empty() && t->name != workflow)
+    auto it = workflow.empty() ? std::prev(templates_.end())
+                               : std::find_if(templates_.begin(), templates_.end(),
+                                              [&](const template_ptr& p) { return p->name == workflow; });
+    if (it == templates_.end())
         throw std::logic_error("scenario::submit: no template named '" + workflow + "' was given");
+    const auto& t = *it;
     const auto created = must(cluster_->submit({{t->namespace_name, t->name, t->version}, std::move(context), {}, {}}),
                               "submit");
     current_ = created.id;
