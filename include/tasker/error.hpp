@@ -34,6 +34,7 @@ enum class errc {
     state_conflict,      ///< a compare-and-set lost: the state changed meanwhile
     // infrastructure
     backend_unavailable, ///< the store or broker cannot be reached right now
+    database_error,      ///< the database rejected a statement (SQLSTATE and message in the text)
     timeout,
     shutting_down,
 };
