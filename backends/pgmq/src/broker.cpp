@@ -1,0 +1,391 @@
+#include <tasker/pgmq/broker.hpp>
+
+#include "pq/pool.hpp"
+
+#include <tasker/clock.hpp>
+#include <tasker/detail/waiter_list.hpp>
+#include <tasker/model/json.hpp>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <map>
+#include <ostream>
+#include <set>
+#include <thread>
+
+namespace tasker::pgmq {
+
+// Every statement is a named lambda moved into `run`: g++ 12 destroys a temporary built
+// inside a co_await's argument list twice.
+
+namespace {
+
+// pgmq counts visibility timeouts and delays in whole seconds: round up, never shorten.
+int whole_seconds(duration d, int at_least)
+{
+    const auto s = std::chrono::ceil<std::chrono::seconds>(d).count();
+    return static_cast<int>(std::clamp<long long>(s, at_least, 365LL * 24 * 3600));
+}
+
+std::string id_array(const std::vector<delivery_id>& ids)
+{
+    std::string out = "{";
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        out += (i ? "," : "") + std::to_string(ids[i]);
+    return out + "}";
+}
+
+time_point from_epoch_seconds(double s)
+{
+    return time_point{std::chrono::duration_cast<duration>(std::chrono::duration<double>(s))};
+}
+
+} // namespace
+
+std::string_view to_string(wake_mode m) noexcept
+{
+    switch (m) {
+    case wake_mode::hybrid: return "hybrid";
+    case wake_mode::event_driven: return "event_driven";
+    case wake_mode::polling: return "polling";
+    }
+    return "unknown";
+}
+
+std::optional<wake_mode> wake_mode_from_string(std::string_view s) noexcept
+{
+    for (auto m : {wake_mode::hybrid, wake_mode::event_driven, wake_mode::polling})
+        if (to_string(m) == s)
+            return m;
+    return std::nullopt;
+}
+
+std::ostream& operator<<(std::ostream& os, wake_mode m) { return os << to_string(m); }
+
+std::string broker::channel(queue_name q) { return "tasker_" + q.str(); }
+
+/// The broker's state: the statement pool, and a listener thread that holds one connection
+/// LISTENing on the channel of every queue someone waits on, and wakes those waiters.
+struct broker::impl {
+    broker_config config;
+    postgres::pq::pool pool;
+    real_clock clock;
+
+    std::mutex mutex;
+    std::map<std::string, std::unique_ptr<detail::waiter_list>> waiters; // by channel
+    std::vector<std::string> pending_listens;                           // for the listener thread
+    std::set<std::string> listening;                                     // channels LISTENed on
+    detail::waiter_list subscribed;                                      // woken when `listening` grows
+    std::set<std::string> ensured;                                       // queues known to exist
+
+    std::atomic<bool> stopping{false};
+    std::condition_variable stop_cv;
+    std::thread listener;
+
+    explicit impl(broker_config c) : config(std::move(c)), pool(config.url, std::max<std::size_t>(config.threads, 1))
+    {
+        if (config.mode != wake_mode::polling)
+            listener = std::thread([this] { listen_loop(); });
+    }
+
+    ~impl()
+    {
+        stopping = true;
+        stop_cv.notify_all();
+        if (listener.joinable())
+            listener.join();
+    }
+
+    detail::waiter_list& waiters_of(const std::string& ch)
+    {
+        std::lock_guard lock(mutex);
+        auto& w = waiters[ch];
+        if (!w) {
+            w = std::make_unique<detail::waiter_list>();
+            pending_listens.push_back(ch);
+        }
+        return *w;
+    }
+
+    void wake(const std::string& ch)
+    {
+        std::lock_guard lock(mutex);
+        if (auto it = waiters.find(ch); it != waiters.end())
+            it->second->notify_all();
+    }
+
+    bool is_listening(const std::string& ch)
+    {
+        std::lock_guard lock(mutex);
+        return listening.contains(ch);
+    }
+
+    void mark_listening(const std::vector<std::string>& channels)
+    {
+        {
+            std::lock_guard lock(mutex);
+            listening.insert(channels.begin(), channels.end());
+        }
+        subscribed.notify_all();
+    }
+
+    void wake_all()
+    {
+        std::lock_guard lock(mutex);
+        for (auto& [ch, w] : waiters)
+            w->notify_all();
+    }
+
+    struct receiver final : pqxx::notification_receiver {
+        receiver(pqxx::connection_base& c, const std::string& ch, impl& owner)
+            : pqxx::notification_receiver(c, ch), owner_(owner)
+        {
+        }
+        void operator()(const std::string&, int) override { owner_.wake(channel()); }
+        impl& owner_;
+    };
+
+    // Owns its connection. On any failure it drops it, waits a little, reconnects, LISTENs
+    // again on every channel and wakes every waiter (a notification may have been missed).
+    void listen_loop()
+    {
+        std::unique_ptr<pqxx::connection> conn;
+        std::vector<std::unique_ptr<receiver>> receivers;
+        auto backoff = std::chrono::milliseconds(100);
+        while (!stopping) {
+            try {
+                if (!conn) {
+                    conn = std::make_unique<pqxx::connection>(config.url);
+                    std::lock_guard lock(mutex);
+                    pending_listens.clear();
+                    for (const auto& [ch, w] : waiters)
+                        pending_listens.push_back(ch);
+                    backoff = std::chrono::milliseconds(100);
+                }
+                std::vector<std::string> fresh;
+                {
+                    std::lock_guard lock(mutex);
+                    fresh.swap(pending_listens);
+                }
+                if (!fresh.empty()) {
+                    for (const auto& ch : fresh)
+                        receivers.push_back(std::make_unique<receiver>(*conn, ch, *this));
+                    // LISTEN runs when the receiver is made, but takes effect at the next
+                    // statement's end: run one so a NOTIFY after this point is never missed.
+                    pqxx::nontransaction(*conn).exec("select 1");
+                    mark_listening(fresh);
+                }
+                // Short timeout: new channels to LISTEN on are picked up within it.
+                conn->await_notification(0, 50'000);
+            } catch (const std::exception&) {
+                receivers.clear();
+                conn.reset();
+                {
+                    std::lock_guard lock(mutex);
+                    listening.clear();
+                }
+                wake_all();
+                std::unique_lock lock(mutex);
+                stop_cv.wait_for(lock, backoff, [this] { return stopping.load(); });
+                backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+            }
+        }
+        receivers.clear();
+    }
+
+    template <class T, class F>
+    awaitable<result<T>> run(F f, std::string_view doing)
+    {
+        return pool.run<T>(std::move(f), doing);
+    }
+};
+
+broker::broker(broker_config config) : impl_(std::make_unique<impl>(std::move(config))) {}
+
+broker::~broker() = default;
+
+const broker_config& broker::config() const noexcept { return impl_->config; }
+
+awaitable<result<void>> broker::ensure_queue(queue_name q)
+{
+    {
+        std::lock_guard lock(impl_->mutex);
+        if (impl_->ensured.contains(q.str()))
+            co_return result<void>{};
+    }
+    auto op = [name = q.str()](pqxx::connection& c) -> result<void> {
+        pqxx::work tx(c);
+        tx.exec_params("select pgmq.create($1)", name);
+        tx.commit();
+        return {};
+    };
+    auto r = co_await impl_->run<void>(std::move(op), "pgmq.create");
+    if (r) {
+        std::lock_guard lock(impl_->mutex);
+        impl_->ensured.insert(q.str());
+    }
+    co_return r;
+}
+
+awaitable<result<void>> broker::send(queue_name q, message m, duration delay)
+{
+    std::vector<message> one;
+    one.push_back(std::move(m));
+    co_return co_await send_batch(q, std::move(one), delay);
+}
+
+awaitable<result<void>> broker::send_batch(queue_name q, std::vector<message> ms, duration delay)
+{
+    if (ms.empty())
+        co_return result<void>{};
+    json::array batch;
+    batch.reserve(ms.size());
+    for (const auto& m : ms)
+        batch.push_back(to_json(m));
+    auto op = [name = q.str(), ch = channel(q), body = json::serialize(batch),
+     seconds = whole_seconds(delay, 0)](pqxx::connection& c) -> result<void> {
+        pqxx::work tx(c);
+        tx.exec_params("select pgmq.send_batch($1, array(select jsonb_array_elements($2::jsonb)), $3::integer)",
+                       name, body, seconds);
+        tx.exec_params("select pg_notify($1, '')", ch); // delivered on commit, with the messages
+        tx.commit();
+        return {};
+    };
+    co_return co_await impl_->run<void>(std::move(op), "pgmq.send_batch");
+}
+
+awaitable<result<std::vector<delivery>>> broker::read(queue_name q, std::size_t max, duration lease)
+{
+    auto op = [name = q.str(), qty = static_cast<int>(std::min<std::size_t>(max, 100'000)),
+     vt = whole_seconds(lease, 1)](pqxx::connection& c) -> result<std::vector<delivery>> {
+        std::vector<delivery> out;
+        if (qty == 0)
+            return out;
+        pqxx::work tx(c);
+        const auto rows = tx.exec_params(
+            "select msg_id, read_ct, extract(epoch from enqueued_at)::float8, message::text "
+            "from pgmq.read($1, $2, $3)",
+            name, vt, qty);
+        tx.commit();
+        out.reserve(rows.size());
+        for (const auto& row : rows) {
+            auto parsed = parse_json(row[3].c_str());
+            if (!parsed)
+                return parsed.error();
+            auto m = message_from_json(*parsed);
+            if (!m)
+                return m.error();
+            delivery d;
+            d.id = row[0].as<std::uint64_t>();
+            d.read_count = row[1].as<std::uint32_t>();
+            d.enqueued_at = from_epoch_seconds(row[2].as<double>());
+            d.msg = std::move(*m);
+            out.push_back(std::move(d));
+        }
+        return out;
+    };
+    co_return co_await impl_->run<std::vector<delivery>>(std::move(op), "pgmq.read");
+}
+
+awaitable<result<void>> broker::ack(queue_name q, std::vector<delivery_id> ids)
+{
+    if (ids.empty())
+        co_return result<void>{};
+    auto op = [name = q.str(), array = id_array(ids)](pqxx::connection& c) -> result<void> {
+        pqxx::work tx(c);
+        tx.exec_params("select pgmq.archive($1, $2::bigint[])", name, array);
+        tx.commit();
+        return {};
+    };
+    co_return co_await impl_->run<void>(std::move(op), "pgmq.archive");
+}
+
+awaitable<result<void>> broker::nack(queue_name q, delivery_id id, duration delay)
+{
+    auto op = [name = q.str(), ch = channel(q), id, seconds = whole_seconds(delay, 0)](pqxx::connection& c) -> result<void> {
+        pqxx::work tx(c);
+        tx.exec_params("select msg_id from pgmq.set_vt($1, $2::bigint, $3)", name, static_cast<long long>(id),
+                       seconds);
+        if (seconds == 0)
+            tx.exec_params("select pg_notify($1, '')", ch); // visible again now: wake readers
+        tx.commit();
+        return {};
+    };
+    co_return co_await impl_->run<void>(std::move(op), "pgmq.set_vt");
+}
+
+awaitable<result<void>> broker::extend_lease(queue_name q, delivery_id id, duration lease)
+{
+    auto op = [name = q.str(), id, seconds = whole_seconds(lease, 1)](pqxx::connection& c) -> result<void> {
+        pqxx::work tx(c);
+        tx.exec_params("select msg_id from pgmq.set_vt($1, $2::bigint, $3)", name, static_cast<long long>(id),
+                       seconds);
+        tx.commit();
+        return {};
+    };
+    co_return co_await impl_->run<void>(std::move(op), "pgmq.set_vt");
+}
+
+awaitable<result<void>> broker::wait(queue_name q, time_point deadline)
+{
+    using namespace asio::experimental::awaitable_operators;
+    const auto ch = channel(q);
+    auto& waiters = impl_->waiters_of(ch);
+    // Subscribed first, then look: a NOTIFY after the look is never missed.
+    while (impl_->config.mode != wake_mode::polling && !impl_->is_listening(ch)) {
+        const auto subscribed_seen = impl_->subscribed.version();
+        if (impl_->is_listening(ch))
+            break;
+        if (impl_->clock.now() >= deadline)
+            co_return result<void>{};
+        co_await (impl_->subscribed.wait(time_point::max(), subscribed_seen) || impl_->clock.wait_until(deadline));
+    }
+    const auto seen = waiters.version(); // before looking: a NOTIFY after this is not lost
+
+    struct readiness {
+        bool visible = false;
+        std::optional<double> next_visible; // epoch seconds of the earliest hidden message
+    };
+    auto op = [table = "pgmq.\"q_" + q.str() + "\""](pqxx::connection& c) -> result<readiness> {
+        pqxx::nontransaction tx(c);
+        const auto row = tx.exec1("select exists(select 1 from " + table +
+                                  " where vt <= clock_timestamp()), extract(epoch from (select min(vt) from " +
+                                  table + "))::float8");
+        readiness r;
+        r.visible = row[0].as<bool>();
+        if (!row[1].is_null())
+            r.next_visible = row[1].as<double>();
+        return r;
+    };
+    while (true) {
+        auto look = op; // each look runs its own copy of the statement
+        auto ready = co_await impl_->run<readiness>(std::move(look), "pgmq wait");
+        if (!ready)
+            co_return ready.error();
+        if (ready->visible)
+            co_return result<void>{};
+        auto wake = deadline;
+        if (ready->next_visible && impl_->config.mode != wake_mode::event_driven)
+            wake = std::min(wake, from_epoch_seconds(*ready->next_visible));
+        const auto now = impl_->clock.now();
+        if (wake <= now)
+            co_return result<void>{};
+        if (impl_->config.mode != wake_mode::polling) {
+            co_await (waiters.wait(time_point::max(), seen) || impl_->clock.wait_until(wake));
+            co_return result<void>{};
+        }
+        // Polling: look again after the interval, or return at the wake time.
+        const auto next_look = now + impl_->config.poll_interval;
+        co_await impl_->clock.wait_until(std::min(wake, next_look));
+        if (next_look >= wake)
+            co_return result<void>{};
+    }
+    co_return result<void>{};
+}
+
+} // namespace tasker::pgmq

@@ -1,0 +1,67 @@
+#include "pq/pool.hpp"
+
+#include <regex>
+
+namespace tasker::postgres::pq {
+
+std::string redact(const std::string& url)
+{
+    // postgresql://user:secret@host -> postgresql://user:***@host; password=secret -> password=***
+    static const std::regex uri_password(R"(^([a-z]+://[^:/@]*):[^@]*@)");
+    static const std::regex keyword_password(R"(password\s*=\s*\S+)");
+    auto out = std::regex_replace(url, uri_password, "$1:***@");
+    return std::regex_replace(out, keyword_password, "password=***");
+}
+
+error translate(const std::exception& e, std::string_view doing)
+{
+    const std::string where(doing);
+    if (dynamic_cast<const pqxx::broken_connection*>(&e))
+        return error{errc::backend_unavailable, where + ": lost the connection to PostgreSQL: " + e.what()};
+    if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
+        const std::string state = sql->sqlstate();
+        if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03")
+            return error{errc::backend_unavailable, where + ": PostgreSQL is unavailable (SQLSTATE " + state + "): " +
+                                                        e.what()};
+        if (state == "40001" || state == "40P01")
+            return error{errc::state_conflict, where + ": concurrent update (SQLSTATE " + state + "), retry"};
+        return error{errc::database_error, where + ": SQLSTATE " + state + ": " + e.what()};
+    }
+    return error{errc::database_error, where + ": " + e.what()};
+}
+
+pool::pool(std::string url, std::size_t threads) : url_(std::move(url)), threads_(threads) {}
+
+pool::~pool()
+{
+    threads_.join();
+}
+
+std::unique_ptr<pqxx::connection> pool::acquire()
+{
+    {
+        std::lock_guard lock(mutex_);
+        while (!idle_.empty()) {
+            auto c = std::move(idle_.back());
+            idle_.pop_back();
+            if (c->is_open())
+                return c;
+        }
+    }
+    try {
+        return std::make_unique<pqxx::connection>(url_);
+    } catch (const pqxx::broken_connection& e) {
+        // The server's text names host and port; the URL, which may hold a password, is redacted.
+        throw pqxx::broken_connection("cannot connect to " + redact(url_) + ": " + e.what());
+    }
+}
+
+void pool::release(std::unique_ptr<pqxx::connection> c)
+{
+    if (!c || !c->is_open())
+        return;
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(c));
+}
+
+} // namespace tasker::postgres::pq

@@ -1,0 +1,107 @@
+#pragma once
+// Internal to tasker's PostgreSQL backends (never installed): libpqxx connections behind a
+// backend-owned thread pool. A blocking libpqxx call runs on one of the pool's threads with
+// a connection of its own; the awaiting coroutine resumes on its own executor.
+
+#include <tasker/asio.hpp>
+#include <tasker/error.hpp>
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <pqxx/pqxx>
+
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace tasker::postgres::pq {
+
+/// Turns whatever libpqxx threw into a `tasker::error`: connection trouble is
+/// `backend_unavailable` (transient), a serialization failure or deadlock `state_conflict`
+/// (transient), anything else `database_error` with the SQLSTATE. `doing` names the operation.
+error translate(const std::exception& e, std::string_view doing);
+
+/// `url` with any password replaced by "***", for messages and logs.
+std::string redact(const std::string& url);
+
+/// A fixed number of threads, each using one connection at a time from a shared set.
+/// Connections are opened on first use and dropped when they break, so a restarted server
+/// is picked up on the next call.
+class pool {
+public:
+    pool(std::string url, std::size_t threads);
+    ~pool();
+    pool(const pool&) = delete;
+    pool& operator=(const pool&) = delete;
+
+    const std::string& url() const noexcept { return url_; }
+
+    /// Runs `f(pqxx::connection&)` -> `result<T>` on a pool thread. Completes on the awaiting
+    /// coroutine's executor with f's result, or with the translated error if f threw (the
+    /// connection is then dropped if it broke). `f` is moved into the operation and lives
+    /// until it completes. Not cancellable: a statement once sent runs to its end.
+    template <class T, class F>
+    awaitable<result<T>> run(F f, std::string_view doing)
+    {
+        // Named, not built inside the co_await: g++ 12 destroys such temporaries twice.
+        auto initiation = [this, f = std::move(f), doing](auto handler) mutable {
+            // `work` keeps the caller's io_context running while the statement does. It
+            // travels with the completion and ends on the caller's thread: ended on a pool
+            // thread, it could touch an io_context the caller has already destroyed.
+            auto target = asio::get_associated_executor(handler);
+            auto work = asio::prefer(target, asio::execution::outstanding_work.tracked);
+            asio::post(threads_, [this, f = std::move(f), doing, handler = std::move(handler), target,
+                                  work = std::move(work)]() mutable {
+                result<T> r = call<T>(f, doing);
+                asio::post(target, [handler = std::move(handler), r = std::move(r), work = std::move(work)]() mutable {
+                    std::move(handler)(std::move(r));
+                });
+            });
+        };
+        co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(result<T>)>(
+            std::move(initiation), asio::use_awaitable);
+    }
+
+    /// Runs `f(pqxx::connection&)` on the calling thread (for setup code and tools).
+    template <class T, class F>
+    result<T> run_here(F&& f, std::string_view doing)
+    {
+        return call<T>(f, doing);
+    }
+
+private:
+    template <class T, class F>
+    result<T> call(F& f, std::string_view doing)
+    {
+        std::unique_ptr<pqxx::connection> c;
+        try {
+            c = acquire();
+            result<T> r = f(*c);
+            release(std::move(c));
+            return r;
+        } catch (const std::exception& e) {
+            if (c && c->is_open())
+                release(std::move(c)); // the statement failed, the connection did not
+            return translate(e, doing);
+        }
+    }
+
+    std::unique_ptr<pqxx::connection> acquire();
+    void release(std::unique_ptr<pqxx::connection> c);
+
+    std::string url_;
+    asio::thread_pool threads_;
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<pqxx::connection>> idle_;
+};
+
+} // namespace tasker::postgres::pq

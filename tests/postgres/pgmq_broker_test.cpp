@@ -1,0 +1,96 @@
+// tasker::pgmq against a real PostgreSQL: the broker conformance suite, LISTEN/NOTIFY
+// wake-ups, and the name checks that come before any SQL.
+#include <tasker/pgmq/broker.hpp>
+#include <tasker/postgres/migrations.hpp>
+#include <tasker/testing/broker_conformance.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "support/catch.hpp"
+#include "support/postgres_database.hpp"
+
+#include <atomic>
+#include <random>
+#include <thread>
+
+using namespace tasker;
+using namespace std::chrono_literals;
+
+namespace {
+
+static_assert(message_broker<pgmq::broker>);
+
+/// One migrated database for the whole run: fixtures share it and keep apart by queue name.
+const std::string& shared_database_url()
+{
+    static test::postgres_database db = [] {
+        auto d = test::fresh_database();
+        auto applied = postgres::migrate(d.url(), TASKER_MIGRATIONS_DIR);
+        if (!applied)
+            throw std::runtime_error("migrating the test database failed: " + applied.error().what());
+        return d;
+    }();
+    return db.url();
+}
+
+template <pgmq::wake_mode Mode>
+struct pgmq_fixture {
+    static constexpr duration tick = 1s; // pgmq counts whole seconds
+    pgmq::broker impl{{shared_database_url(), 4, Mode}};
+    std::string suffix = [] {
+        static std::atomic<int> next{0};
+        return std::to_string(next++);
+    }();
+
+    pgmq::broker& broker() { return impl; }
+    queue_name queue(std::string_view base)
+    {
+        static const auto run = std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 100000);
+        return queue_name::make(std::string(base) + "_" + run + "_" + suffix).value();
+    }
+    time_point now() const { return std::chrono::system_clock::now(); }
+    void advance(duration d) { std::this_thread::sleep_for(d); } // a real server keeps real time
+};
+
+using pgmq_hybrid = pgmq_fixture<pgmq::wake_mode::hybrid>;
+using pgmq_polling = pgmq_fixture<pgmq::wake_mode::polling>;
+
+} // namespace
+
+TASKER_BROKER_CONFORMANCE(pgmq_hybrid, "[postgres][pgmq]");
+TASKER_BROKER_CONFORMANCE(pgmq_polling, "[postgres][pgmq]");
+
+TEST_CASE("pgmq: a waiter wakes on NOTIFY, long before its deadline", "[postgres][pgmq]")
+{
+    pgmq::broker b({shared_database_url(), 2, pgmq::wake_mode::event_driven});
+    const auto q = queue_name::make("notify_" + std::to_string(std::random_device{}() % 100000)).value();
+    REQUIRE(detail::run_blocking(b.ensure_queue(q)));
+    asio::io_context io;
+    std::atomic<bool> woke{false};
+    const auto started = std::chrono::steady_clock::now();
+    asio::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+            // Event-driven: nothing but a NOTIFY (or this deadline) ends the wait.
+            auto r = co_await b.wait(q, std::chrono::system_clock::now() + 60s);
+            CHECK(r);
+            woke = true;
+        },
+        asio::detached);
+    std::thread waiter([&] { io.run(); });
+    // From another broker, as another process would.
+    pgmq::broker sender({shared_database_url(), 1, pgmq::wake_mode::polling});
+    REQUIRE(detail::run_blocking(sender.send(q, message{message_kind::step_ready, 1, 1, task_id{}}, {})));
+    waiter.join();
+    CHECK(woke);
+    CHECK(std::chrono::steady_clock::now() - started < 30s);
+}
+
+TEST_CASE("pgmq: hostile queue names never reach SQL", "[postgres][pgmq]")
+{
+    for (const char* bad : {"q'; drop table x; --", "a--b", "it's", "Upper", "has space"})
+        CHECK_FALSE(queue_name::make(bad));
+    CHECK_FALSE(queue_name::make(std::string(49, 'a')));
+}
