@@ -1,7 +1,11 @@
 // Runs a two-step workflow on the embedded runtime of an installed tasker.
+#include <tasker/pgmq/broker.hpp>
 #include <tasker/tasker.hpp>
 
 #include <iostream>
+
+// The pgmq component links and satisfies the concept (no server is needed to check that).
+static_assert(tasker::message_broker<tasker::pgmq::broker>);
 
 int main()
 {
@@ -22,6 +26,7 @@ steps:
     }
     auto id = rt.submit({{"consumer", "consumer", std::nullopt}, tasker::json::object{}, {}, {}}).value().id;
     auto done = rt.wait(id, std::chrono::seconds(10)).value();
-    std::cout << "task " << id << " " << done.state << "\n";
+    std::cout << "task " << id << " " << done.state << " (pgmq modes: " << tasker::pgmq::wake_mode::hybrid << ", "
+              << tasker::pgmq::wake_mode::polling << ")\n";
     return done.state == tasker::task_state::complete && done.step("echo")->result->at("hello") == "world" ? 0 : 1;
 }

@@ -5,14 +5,34 @@
 
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <iostream>
 #include <string>
+#include <system_error>
+
+namespace {
+
+// Installed, the migrations sit in <prefix>/share/tasker/migrations next to <prefix>/bin;
+// in a build tree, in the source tree's migrations/.
+std::string default_migrations_dir()
+{
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const auto installed = exe.parent_path().parent_path() / "share" / "tasker" / "migrations";
+        if (std::filesystem::is_directory(installed, ec))
+            return installed.string();
+    }
+    return TASKER_SOURCE_MIGRATIONS_DIR;
+}
+
+} // namespace
 
 int main(int argc, char** argv)
 {
     CLI::App app{"Applies tasker's pending database migrations."};
     std::string url;
-    std::string dir = TASKER_DEFAULT_MIGRATIONS_DIR;
+    std::string dir = default_migrations_dir();
     app.add_option("--url", url, "PostgreSQL connection URL (postgresql://user@host:port/db)")
         ->required()
         ->envname("TASKER_DATABASE_URL");
