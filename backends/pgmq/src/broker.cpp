@@ -248,12 +248,13 @@ awaitable<result<void>> broker::send_batch(queue_name q, std::vector<message> ms
     for (const auto& m : ms)
         batch.push_back(to_json(m));
     auto op = [name = q.str(), ch = channel(q), body = json::serialize(batch),
-     seconds = whole_seconds(delay, 0)](pqxx::connection& c) -> result<void> {
-        pqxx::work tx(c);
-        tx.exec_params("select pgmq.send_batch($1, array(select jsonb_array_elements($2::jsonb)), $3::integer)",
-                       name, body, seconds);
-        tx.exec_params("select pg_notify($1, '')", ch); // delivered on commit, with the messages
-        tx.commit();
+               seconds = whole_seconds(delay, 0)](pqxx::connection& c) -> result<void> {
+        // One statement, so one round trip and one implicit transaction: the NOTIFY is
+        // delivered when the messages commit, never without them.
+        pqxx::nontransaction tx(c);
+        tx.exec_params("with sent as (select * from pgmq.send_batch($1, array(select jsonb_array_elements($2::jsonb)), "
+                       "$3::integer)) select pg_notify($4, '') from (select count(*) from sent) n",
+                       name, body, seconds, ch);
         return {};
     };
     co_return co_await impl_->run<void>(std::move(op), "pgmq.send_batch");
@@ -266,12 +267,11 @@ awaitable<result<std::vector<delivery>>> broker::read(queue_name q, std::size_t 
         std::vector<delivery> out;
         if (qty == 0)
             return out;
-        pqxx::work tx(c);
+        pqxx::nontransaction tx(c); // one statement, its own transaction, one round trip
         const auto rows = tx.exec_params(
             "select msg_id, read_ct, extract(epoch from enqueued_at)::float8, message::text "
             "from pgmq.read($1, $2, $3)",
             name, vt, qty);
-        tx.commit();
         out.reserve(rows.size());
         for (const auto& row : rows) {
             auto parsed = parse_json(row[3].c_str());
@@ -297,9 +297,8 @@ awaitable<result<void>> broker::ack(queue_name q, std::vector<delivery_id> ids)
     if (ids.empty())
         co_return result<void>{};
     auto op = [name = q.str(), array = id_array(ids)](pqxx::connection& c) -> result<void> {
-        pqxx::work tx(c);
-        tx.exec_params("select pgmq.archive($1, $2::bigint[])", name, array);
-        tx.commit();
+        pqxx::nontransaction tx(c);
+        tx.exec_params("select count(*) from pgmq.archive($1, $2::bigint[])", name, array);
         return {};
     };
     co_return co_await impl_->run<void>(std::move(op), "pgmq.archive");
@@ -308,12 +307,11 @@ awaitable<result<void>> broker::ack(queue_name q, std::vector<delivery_id> ids)
 awaitable<result<void>> broker::nack(queue_name q, delivery_id id, duration delay)
 {
     auto op = [name = q.str(), ch = channel(q), id, seconds = whole_seconds(delay, 0)](pqxx::connection& c) -> result<void> {
-        pqxx::work tx(c);
-        tx.exec_params("select msg_id from pgmq.set_vt($1, $2::bigint, $3)", name, static_cast<long long>(id),
-                       seconds);
-        if (seconds == 0)
-            tx.exec_params("select pg_notify($1, '')", ch); // visible again now: wake readers
-        tx.commit();
+        pqxx::nontransaction tx(c);
+        // Visible again at once: wake readers, in the same statement.
+        tx.exec_params("select case when $3 = 0 then pg_notify($4, '') end "
+                       "from (select count(*) from pgmq.set_vt($1, $2::bigint, $3::integer)) n",
+                       name, static_cast<long long>(id), seconds, ch);
         return {};
     };
     co_return co_await impl_->run<void>(std::move(op), "pgmq.set_vt");
@@ -322,10 +320,9 @@ awaitable<result<void>> broker::nack(queue_name q, delivery_id id, duration dela
 awaitable<result<void>> broker::extend_lease(queue_name q, delivery_id id, duration lease)
 {
     auto op = [name = q.str(), id, seconds = whole_seconds(lease, 1)](pqxx::connection& c) -> result<void> {
-        pqxx::work tx(c);
+        pqxx::nontransaction tx(c);
         tx.exec_params("select msg_id from pgmq.set_vt($1, $2::bigint, $3)", name, static_cast<long long>(id),
                        seconds);
-        tx.commit();
         return {};
     };
     co_return co_await impl_->run<void>(std::move(op), "pgmq.set_vt");
