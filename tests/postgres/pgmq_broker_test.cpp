@@ -94,3 +94,20 @@ TEST_CASE("pgmq: hostile queue names never reach SQL", "[postgres][pgmq]")
         CHECK_FALSE(queue_name::make(bad));
     CHECK_FALSE(queue_name::make(std::string(49, 'a')));
 }
+
+TEST_CASE("pgmq: an unreachable server is a transient error naming the server, never the password", "[postgres][pgmq]")
+{
+    // Port 1 on loopback: nothing listens there.
+    pgmq::broker b({"postgresql://tasker:s3cret@127.0.0.1:1/tasker", 1, pgmq::wake_mode::polling});
+    const auto q = queue_name::make("unreachable").value();
+    auto r = detail::run_blocking(b.ensure_queue(q));
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == errc::backend_unavailable);
+    CHECK(is_transient(r.error()));
+    CHECK(r.error().message.find("127.0.0.1") != std::string::npos);
+    CHECK(r.error().message.find("s3cret") == std::string::npos);
+    // Every operation fails the same way, and nothing crashes.
+    CHECK(detail::run_blocking(b.read(q, 10, 5s)).error() == errc::backend_unavailable);
+    CHECK(detail::run_blocking(b.send(q, message{message_kind::step_ready, 1, 1, task_id{}}, {})).error() ==
+          errc::backend_unavailable);
+}
