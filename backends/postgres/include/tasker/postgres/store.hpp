@@ -1,0 +1,81 @@
+#pragma once
+
+#include <tasker/asio.hpp>
+#include <tasker/error.hpp>
+#include <tasker/store/task_store.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tasker::postgres {
+
+struct store_config {
+    /// libpq connection string or URL of a database migrated with tasker's migrations
+    /// (`tasker::postgres::migrate`, `tasker-migrate`), e.g. postgresql://tasker@db:5432/tasker.
+    std::string url;
+    /// Threads (and connections) running statements.
+    std::size_t threads = 4;
+    /// Seeds task ids and retry jitter; 0 draws a seed from std::random_device.
+    std::uint64_t seed = 0;
+};
+
+/// The `task_store` over PostgreSQL (libpqxx), sending its messages through the pgmq SQL API of
+/// the same database (the PGMQ broker reads them), so state and messages commit together.
+///
+/// Schema: migrations/0002_tasker.sql. Every decision comes from the pure core
+/// (`tasker::decide`); this class reads state under a row lock on each task it changes
+/// (`FOR NO KEY UPDATE`, tasks in id order), decides in C++, and writes the changes with their
+/// transitions and messages by compare-and-set in the same transaction. Batches (claims,
+/// heartbeats, results, orchestration events) are one transaction and a few round trips, not
+/// one per item. Times (leases, history) are the database server's clock, shared by every
+/// process; task ids are made here (uuid v7, from this host's clock).
+///
+/// Any number of stores, in any number of processes, may share one database: templates are
+/// read back from the database (and cached: they are immutable), tasks are never cached.
+///
+/// Operations run on the store's own threads and complete on the awaiting coroutine's
+/// executor; the store must outlive them. They are not cancellable: a statement once sent
+/// runs to its end. A lost connection is `errc::backend_unavailable`, a compare-and-set that
+/// lost a race `errc::state_conflict` (both transient: the whole operation may be retried,
+/// nothing of it was committed).
+///
+/// @par Example
+/// @code
+/// tasker::postgres::migrate(url, "/usr/share/tasker/migrations").value();
+/// tasker::postgres::store tasks({.url = url});
+/// tasker::pgmq::broker messages({.url = url});
+/// tasker::orchestrator<tasker::postgres::store, tasker::pgmq::broker> o(tasks, messages, ...);
+/// @endcode
+class store {
+public:
+    /// Opens no connection yet: the first operation does.
+    explicit store(store_config config);
+    ~store();
+    store(const store&) = delete;
+    store& operator=(const store&) = delete;
+
+    const store_config& config() const noexcept;
+
+    // task_store (see its requirements)
+    awaitable<result<template_ptr>> register_template(task_template t);
+    awaitable<result<template_ptr>> find_template(template_ref ref);
+    awaitable<result<std::vector<template_ptr>>> list_templates();
+    awaitable<result<task_created>> create_task(new_task t);
+    awaitable<result<std::vector<claim_outcome>>> claim_steps(std::vector<claim_request> reqs);
+    awaitable<result<std::vector<bool>>> extend_leases(std::vector<lease_extension> exts);
+    awaitable<result<std::vector<record_status>>> record_results(std::vector<step_outcome> outcomes);
+    awaitable<result<void>> process(std::vector<message> events);
+    awaitable<result<task_state>> apply_action(task_id id, operator_action a);
+    awaitable<result<task_view>> get_task(task_id id);
+    awaitable<result<std::vector<task_summary>>> list_tasks(task_filter filter);
+    awaitable<result<std::vector<dead_letter>>> dead_letters(std::size_t limit);
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace tasker::postgres

@@ -1,0 +1,329 @@
+#include <tasker/postgres/store.hpp>
+
+#include "store_impl.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+
+// The worker and orchestrator side of the store: claims, heartbeats, results, orchestration
+// events and operator actions. Each is one transaction: lock the rows of the tasks involved
+// (in id order), read their steps, decide in C++ exactly as the in-memory store does (the
+// decision core for orchestration and operators, the step machine for claims and results),
+// then write every change, its history and its messages with tasker.commit_changes.
+
+namespace tasker::postgres {
+
+using namespace detail;
+
+namespace {
+
+/// The distinct task ids of `items`, sorted: the order every writer locks tasks in.
+template <class Items, class Id>
+std::vector<task_id> task_ids(const Items& items, Id&& id_of)
+{
+    std::vector<task_id> ids;
+    ids.reserve(items.size());
+    for (const auto& item : items)
+        ids.push_back(id_of(item));
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+}
+
+/// The row of task `id` among `rows` (sorted by id), or nullptr.
+task_row* find_row(std::vector<task_row>& rows, const task_id& id)
+{
+    auto it = std::lower_bound(rows.begin(), rows.end(), id, [](const task_row& t, const task_id& x) { return t.id < x; });
+    return it != rows.end() && it->id == id ? &*it : nullptr;
+}
+
+std::vector<task_row*> pointers(std::vector<task_row>& rows)
+{
+    std::vector<task_row*> out;
+    out.reserve(rows.size());
+    for (auto& t : rows)
+        out.push_back(&t);
+    return out;
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------
+// Worker side
+
+awaitable<result<std::vector<claim_outcome>>> store::claim_steps(std::vector<claim_request> reqs)
+{
+    // The context of each task with a claimed step, and the results of the claimed steps'
+    // ancestors (all complete or resolved: they no longer change).
+    static constexpr statement payload{
+        "tasker_claim_payload",
+        "SELECT t.id, -1, t.context::text FROM tasker.tasks AS t WHERE t.id = ANY($1::uuid[]) "
+        "UNION ALL "
+        "SELECT s.task_id, s.idx, s.result::text FROM jsonb_to_recordset($2::jsonb) AS a(task uuid, step integer) "
+        "JOIN tasker.steps AS s ON s.task_id = a.task AND s.idx = a.step"};
+
+    auto op = [impl = impl_.get(), reqs = std::move(reqs)](pqxx::connection& c) -> result<std::vector<claim_outcome>> {
+        std::vector<claim_outcome> out(reqs.size());
+        pqxx::work tx(c);
+        auto [rows, now_us] = impl->lock_tasks(tx, task_ids(reqs, [](const claim_request& r) { return r.ref.task; }));
+        changeset cs(now_us);
+        const time_point now = from_us(now_us);
+        std::vector<std::size_t> claimed;
+        for (std::size_t k = 0; k < reqs.size(); ++k) {
+            const auto& req = reqs[k];
+            auto& o = out[k];
+            auto* t = find_row(rows, req.ref.task);
+            if (!t || req.ref.step >= t->status.size()) {
+                o.status = claim_status::not_found;
+                continue;
+            }
+            auto& s = t->status[req.ref.step];
+            auto& r = t->steps[req.ref.step];
+            if (s.state == step_state::enqueued && s.attempts + 1 == req.attempt) {
+                const auto lease_us = to_us(req.lease);
+                ++s.attempts;
+                r.new_lease_us = lease_us;
+                r.lease_until_us = now_us + lease_us;
+                cs.move_step(*t, req.ref.step, step_event::claim);
+                o.status = claim_status::claimed;
+                o.claim.ref = req.ref;
+                o.claim.attempt = s.attempts;
+                o.claim.correlation_id = t->correlation_id;
+                o.claim.claimed_at = now;
+                o.claim.lease_until = from_us(*r.lease_until_us);
+                claimed.push_back(k);
+            } else if (s.state == step_state::in_progress && s.attempts == req.attempt) {
+                if (r.lease_until_us && *r.lease_until_us > now_us) {
+                    o.status = claim_status::busy;
+                    o.retry_in = from_us(*r.lease_until_us) - now;
+                    continue;
+                }
+                // The worker holding this attempt stopped renewing its lease: it is lost.
+                s.last_error = error_kind::timeout;
+                s.retry_after.reset();
+                r.failure = step_failure{error_kind::timeout, "worker lost: its lease on the step expired", std::nullopt,
+                                         s.attempts};
+                r.set_failure = true;
+                cs.move_step(*t, req.ref.step, step_event::fail);
+                cs.send(orchestration_queue(), message{message_kind::step_result, req.ref.step, s.attempts, t->id});
+                o.status = claim_status::lost;
+            } else {
+                o.status = claim_status::stale;
+            }
+        }
+
+        if (!claimed.empty()) {
+            std::vector<task_row*> claiming;
+            for (auto k : claimed)
+                claiming.push_back(find_row(rows, out[k].claim.ref.task));
+            if (auto loaded = impl->load_templates(tx, claiming); !loaded)
+                return loaded.error();
+            std::vector<task_id> with_claims;
+            json::array ancestors;
+            for (auto k : claimed) {
+                const auto* t = find_row(rows, out[k].claim.ref.task);
+                with_claims.push_back(t->id);
+                for (auto a : t->tmpl->graph.ancestors(out[k].claim.ref.step))
+                    ancestors.push_back(json::object{{"task", t->id.to_string()}, {"step", a}});
+            }
+            std::sort(with_claims.begin(), with_claims.end());
+            with_claims.erase(std::unique(with_claims.begin(), with_claims.end()), with_claims.end());
+            std::map<task_id, json_ptr> contexts;
+            std::map<std::pair<task_id, std::uint32_t>, json_ptr> results;
+            for (const auto& row : exec(tx, payload, uuid_array(with_claims), json::serialize(ancestors))) {
+                const auto id = parse_task_id(row[0]);
+                const auto step = row[1].as<int>();
+                if (step < 0)
+                    contexts[id] = parse_json_field(row[2]);
+                else
+                    results[{id, static_cast<std::uint32_t>(step)}] = parse_json_field(row[2]);
+            }
+            for (auto k : claimed) {
+                auto& claim = out[k].claim;
+                const auto* t = find_row(rows, claim.ref.task);
+                claim.tmpl = t->tmpl;
+                claim.context = contexts[claim.ref.task];
+                const auto graph_ancestors = t->tmpl->graph.ancestors(claim.ref.step);
+                claim.ancestor_results.reserve(graph_ancestors.size());
+                for (auto a : graph_ancestors)
+                    claim.ancestor_results.emplace_back(a, results[{claim.ref.task, a}]);
+            }
+        }
+        commit_changes(tx, cs, pointers(rows));
+        tx.commit();
+        return out;
+    };
+    co_return co_await impl_->run<std::vector<claim_outcome>>(std::move(op), "claim_steps");
+}
+
+awaitable<result<std::vector<bool>>> store::extend_leases(std::vector<lease_extension> exts)
+{
+    // A heartbeat changes neither state nor history: only the lease of the attempt it names,
+    // if that attempt is still running (the attempt number is the lease's owner token).
+    static constexpr statement extend{
+        "tasker_extend_leases",
+        "UPDATE tasker.steps AS s SET lease_until = clock_timestamp() + e.lease_us * interval '1 microsecond' "
+        "FROM jsonb_to_recordset($1::jsonb) AS e(task uuid, step integer, attempt integer, lease_us bigint) "
+        "WHERE s.task_id = e.task AND s.idx = e.step AND s.state = 'in_progress' AND s.attempts = e.attempt "
+        "RETURNING s.task_id, s.idx, s.attempts"};
+
+    auto op = [impl = impl_.get(), exts = std::move(exts)](pqxx::connection& c) -> result<std::vector<bool>> {
+        std::vector<bool> out(exts.size(), false);
+        if (exts.empty())
+            return out;
+        json::array rows;
+        for (const auto& e : exts)
+            rows.push_back(json::object{{"task", e.ref.task.to_string()},
+                                        {"step", e.ref.step},
+                                        {"attempt", e.attempt},
+                                        {"lease_us", to_us(e.lease)}});
+        pqxx::work tx(c);
+        // The task locks first, like every writer: no lock cycle with a writer of these steps.
+        impl->lock_tasks(tx, task_ids(exts, [](const lease_extension& e) { return e.ref.task; }));
+        for (const auto& row : exec(tx, extend, json::serialize(rows))) {
+            const auto id = parse_task_id(row[0]);
+            const auto step = row[1].as<std::uint32_t>();
+            const auto attempt = row[2].as<std::uint32_t>();
+            for (std::size_t k = 0; k < exts.size(); ++k)
+                if (exts[k].ref.task == id && exts[k].ref.step == step && exts[k].attempt == attempt)
+                    out[k] = true;
+        }
+        tx.commit();
+        return out;
+    };
+    co_return co_await impl_->run<std::vector<bool>>(std::move(op), "extend_leases");
+}
+
+awaitable<result<std::vector<record_status>>> store::record_results(std::vector<step_outcome> outcomes)
+{
+    auto op = [impl = impl_.get(),
+               outcomes = std::move(outcomes)](pqxx::connection& c) mutable -> result<std::vector<record_status>> {
+        std::vector<record_status> out(outcomes.size(), record_status::ignored);
+        pqxx::work tx(c);
+        auto [rows, now_us] =
+            impl->lock_tasks(tx, task_ids(outcomes, [](const step_outcome& o) { return o.ref.task; }));
+        changeset cs(now_us);
+        for (std::size_t k = 0; k < outcomes.size(); ++k) {
+            auto& o = outcomes[k];
+            auto* t = find_row(rows, o.ref.task);
+            if (!t || o.ref.step >= t->status.size())
+                continue;
+            auto& s = t->status[o.ref.step];
+            if (s.state != step_state::in_progress || s.attempts != o.attempt)
+                continue; // too late: timed out, cancelled, resolved or taken over
+            auto& r = t->steps[o.ref.step];
+            if (o.success) {
+                r.result = std::move(o.result);
+                r.set_result = true;
+                cs.move_step(*t, o.ref.step, step_event::succeed);
+            } else {
+                step_failure f = o.failure ? std::move(*o.failure) : step_failure{};
+                f.attempt = s.attempts;
+                s.last_error = f.kind;
+                s.retry_after = f.retry_after;
+                r.failure = std::move(f);
+                r.set_failure = true;
+                cs.move_step(*t, o.ref.step, step_event::fail);
+            }
+            cs.send(orchestration_queue(), message{message_kind::step_result, o.ref.step, o.attempt, t->id});
+            out[k] = record_status::recorded;
+        }
+        commit_changes(tx, cs, pointers(rows));
+        tx.commit();
+        return out;
+    };
+    co_return co_await impl_->run<std::vector<record_status>>(std::move(op), "record_results");
+}
+
+// ---------------------------------------------------------------------------------------
+// Orchestrator side
+
+awaitable<result<void>> store::process(std::vector<message> events)
+{
+    std::erase_if(events, [](const message& m) {
+        return m.kind != message_kind::step_result && m.kind != message_kind::retry_due;
+    });
+    if (events.empty())
+        co_return result<void>{};
+    auto op = [impl = impl_.get(), events = std::move(events)](pqxx::connection& c) -> result<void> {
+        pqxx::work tx(c);
+        auto [rows, now_us] = impl->lock_tasks(tx, task_ids(events, [](const message& m) { return m.task; }));
+        if (auto loaded = impl->load_templates(tx, pointers(rows)); !loaded)
+            return loaded.error();
+        changeset cs(now_us);
+        decision d;
+        // In order: a later event of a task sees what the earlier ones changed. Late and
+        // duplicate events decide nothing.
+        for (const auto& m : events) {
+            auto* t = find_row(rows, m.task);
+            if (!t)
+                continue;
+            decision_input in;
+            if (m.kind == message_kind::step_result)
+                in = input::step_result{m.step, m.attempt};
+            else
+                in = input::retry_due{m.step, m.attempt};
+            if (decide(*t->tmpl, t->id, t->state, t->status, in, impl->next_random(), d))
+                cs.apply(*t, d);
+        }
+        commit_changes(tx, cs, pointers(rows));
+        tx.commit();
+        return {};
+    };
+    co_return co_await impl_->run<void>(std::move(op), "process");
+}
+
+awaitable<result<task_state>> store::apply_action(task_id id, operator_action a)
+{
+    auto op = [impl = impl_.get(), id, a = std::move(a)](pqxx::connection& c) -> result<task_state> {
+        pqxx::work tx(c);
+        auto [rows, now_us] = impl->lock_tasks(tx, {id});
+        if (rows.empty())
+            return error{errc::task_not_found, "no task " + id.to_string()};
+        auto& t = rows.front();
+        if (auto loaded = impl->load_templates(tx, {&t}); !loaded)
+            return loaded.error();
+
+        const auto step_index = [&](const std::string& name) -> result<std::uint32_t> {
+            if (auto i = t.tmpl->step_index(name))
+                return *i;
+            return error{errc::step_not_found, "task " + id.to_string() + " has no step '" + name + "'"};
+        };
+        decision_input in;
+        json_ptr resolved_result;
+        if (std::holds_alternative<action::cancel>(a)) {
+            in = input::cancel{};
+        } else if (const auto* resolve = std::get_if<action::resolve_step>(&a)) {
+            auto i = step_index(resolve->step);
+            if (!i)
+                return i.error();
+            in = input::resolve_step{*i};
+            resolved_result = resolve->result;
+        } else if (const auto* reset = std::get_if<action::reset_step>(&a)) {
+            auto i = step_index(reset->step);
+            if (!i)
+                return i.error();
+            in = input::reset_step{*i};
+        } else {
+            in = input::resolve_task{};
+        }
+
+        decision d;
+        if (auto r = decide(*t.tmpl, t.id, t.state, t.status, in, impl->next_random(), d); !r)
+            return r.error(); // nothing written: the transaction rolls back
+        changeset cs(now_us);
+        cs.apply(t, d);
+        if (const auto* r = std::get_if<input::resolve_step>(&in)) {
+            auto& row = t.steps[r->step];
+            row.result = std::move(resolved_result);
+            row.set_result = true;
+        }
+        commit_changes(tx, cs, {&t});
+        tx.commit();
+        return t.state;
+    };
+    co_return co_await impl_->run<task_state>(std::move(op), "apply_action");
+}
+
+} // namespace tasker::postgres

@@ -1,0 +1,176 @@
+#pragma once
+// Internal to tasker::postgres: the state of a `postgres::store` and what its translation units
+// share (statements, the rows a write reads under its task locks, the change set it commits).
+
+#include <tasker/postgres/store.hpp>
+
+#include "pq/pool.hpp"
+
+#include <tasker/engine/decision.hpp>
+#include <tasker/messaging/queue_name.hpp>
+#include <tasker/model/uuid.hpp>
+
+#include <pqxx/pqxx>
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tasker::postgres {
+
+namespace detail {
+
+/// A prepared statement: registered on a connection the first time it runs there.
+struct statement {
+    const char* name;
+    const char* sql;
+};
+
+/// Runs `s` with `args` in `tx`, preparing it on the transaction's connection if needed
+/// (libpqxx keeps one definition per name per connection, so this is a lookup after the first
+/// time; connections are per pool thread).
+template <class... Args>
+pqxx::result exec(pqxx::transaction_base& tx, const statement& s, Args&&... args)
+{
+    tx.conn().prepare(s.name, s.sql);
+    return tx.exec_prepared(s.name, std::forward<Args>(args)...);
+}
+
+/// The name of a state, event or kind: the label of its enum type in the schema.
+template <class Enum>
+std::string name_of(Enum e)
+{
+    return std::string(to_string(e));
+}
+
+/// Microseconds since the Unix epoch, as the database hands times to the store.
+time_point from_us(std::int64_t us);
+std::int64_t to_us(duration d);
+
+/// `{id,id,...}`: a uuid[] literal (uuids need no quoting).
+std::string uuid_array(const std::vector<task_id>& ids);
+
+task_id parse_task_id(const pqxx::field& f);
+json_ptr parse_json_field(const pqxx::field& f); ///< nullptr for SQL NULL
+
+/// One step of a locked task beyond what the decision core reads (`task_row::status`), as read
+/// and as changed so far by the operation.
+struct step_row {
+    std::optional<step_failure> failure; ///< the last failed attempt, as stored
+    std::optional<std::int64_t> lease_until_us;
+
+    // As read: the compare-and-set's expectation.
+    step_state read_state = step_state::pending;
+    std::uint32_t read_attempts = 0;
+
+    // What the commit writes.
+    bool changed = false;
+    std::optional<std::int64_t> new_lease_us; ///< a lease from the operation's time
+    bool set_result = false;
+    json_ptr result;
+    bool set_failure = false; ///< write `failure` (cleared when empty)
+};
+
+/// A task read under its row lock (or being created), with every step.
+struct task_row {
+    task_id id;
+    std::int64_t template_id = 0;
+    template_ptr tmpl; ///< loaded only when the operation needs it
+    task_state state = task_state::pending;
+    task_state read_state = task_state::pending;
+    std::string correlation_id;
+    std::vector<step_status> status; ///< by step index: what the decision core reads, changed in place
+    std::vector<step_row> steps;     ///< by step index: the rest
+    bool touched = false;            ///< write updated_at (and the state) back
+    bool is_new = false;             ///< inserted by this operation: nothing to compare and set
+};
+
+/// Everything one transaction writes after deciding: applied by tasker.commit_changes in one
+/// round trip (see migrations/0002_tasker.sql).
+class changeset {
+public:
+    explicit changeset(std::int64_t now_us) : now_us_(now_us) {}
+
+    std::int64_t now_us() const noexcept { return now_us_; }
+
+    void task_transition(const task_row& t, task_state from, task_state to, task_event e);
+    void step_transition(const task_row& t, std::uint32_t step, step_state from, step_state to, step_event e);
+    void send(queue_name q, const message& m, duration delay = {});
+    void dead_letter(const task_row& t, std::string reason, const std::vector<std::string>& failed_steps);
+
+    /// Moves a step outside the decision core (claims, results, lost workers): the step
+    /// machine decides legality, the caller has checked the state it moves from.
+    void move_step(task_row& t, std::uint32_t step, step_event e);
+
+    /// Applies a decision of the core to `t` and records its writes: state changes in the
+    /// order the core made them, then its messages and its dead letter.
+    void apply(task_row& t, const decision& d);
+
+    bool empty() const noexcept;
+    /// The argument of tasker.commit_changes for `tasks` (existing rows that were touched).
+    std::string to_json(const std::vector<task_row*>& tasks) const;
+
+private:
+    std::int64_t now_us_;
+    int ord_ = 0;
+    json::array transitions_;
+    json::array messages_;
+    json::array dead_letters_;
+};
+
+/// Runs tasker.commit_changes if there is anything to write.
+void commit_changes(pqxx::transaction_base& tx, const changeset& cs, const std::vector<task_row*>& tasks);
+
+} // namespace detail
+
+struct store::impl {
+    store_config config;
+    pq::pool pool;
+
+    std::mutex random_mutex;
+    uuid_generator id_source; // task ids
+    uuid_generator jitter;    // the decision core's randomness (retry jitter)
+
+    // Template rows never change once written: what was read is cached for good.
+    std::mutex templates_mutex;
+    std::map<std::int64_t, template_ptr> templates_by_id;
+    std::map<template_key, std::int64_t> template_ids;
+
+    explicit impl(store_config c);
+
+    task_id next_id();
+    std::uint64_t next_random();
+
+    template <class T, class F>
+    awaitable<result<T>> run(F f, std::string_view doing)
+    {
+        return pool.run<T>(std::move(f), doing);
+    }
+
+    // On a pool thread, inside `tx`:
+
+    /// The template of row `id`, from the cache or read and decoded.
+    result<template_ptr> template_by_id(pqxx::transaction_base& tx, std::int64_t id);
+    /// Caches the templates of rows `wanted`, reading those not cached yet in one statement
+    /// (listings and batches never read templates one by one).
+    result<void> cache_templates(pqxx::transaction_base& tx, std::vector<std::int64_t> wanted);
+    /// The registered template `ref` names (exact version, or the newest), and its row id;
+    /// the errors of `template_registry::find`.
+    result<std::pair<std::int64_t, template_ptr>> find_template(pqxx::transaction_base& tx, const template_ref& ref);
+    void remember(std::int64_t id, const template_ptr& t);
+
+    /// Locks the rows of `ids` (sorted, distinct) in id order and reads them with all their
+    /// steps; unknown ids are left out. Returns the rows and the time of the lock
+    /// (microseconds, the server's clock), which the operation uses as its `now`.
+    std::pair<std::vector<detail::task_row>, std::int64_t> lock_tasks(pqxx::transaction_base& tx,
+                                                                       const std::vector<task_id>& ids);
+    /// Fills `t.tmpl` of each row (the templates' rows read in one statement if needed).
+    result<void> load_templates(pqxx::transaction_base& tx, std::vector<detail::task_row*> rows);
+};
+
+} // namespace tasker::postgres
