@@ -1,0 +1,292 @@
+// tasker::postgres::store against a real PostgreSQL: the store conformance suite (its messages
+// read back through the PGMQ broker on the same database), what other processes see, the
+// schema's enums against the C++ names, and fan-in under per-task serialisation.
+#include <tasker/postgres/store.hpp>
+
+#include <tasker/model/template_registry.hpp>
+#include <tasker/pgmq/broker.hpp>
+#include <tasker/state/step_state.hpp>
+#include <tasker/state/task_state.hpp>
+#include <tasker/testing/store_conformance.hpp>
+
+#include "support/catch.hpp"
+#include "support/migrated_database.hpp"
+#include "support/templates.hpp"
+
+#include <pqxx/pqxx>
+
+#include <array>
+#include <filesystem>
+#include <latch>
+#include <thread>
+
+using namespace tasker;
+using namespace std::chrono_literals;
+
+namespace {
+
+static_assert(task_store<postgres::store>);
+
+struct postgres_store_fixture {
+    /// Whole seconds, as pgmq counts them (the broker's leases); generous margins on a loaded
+    /// machine for the suite's lease and backoff checks, which run on real time.
+    static constexpr duration tick = 1s;
+
+    /// A database per fixture: the suite's cases must not see each other's templates (they
+    /// register the same names with other content) or queues.
+    test::postgres_database db = test::migrated_database();
+    // Polling: the suite only reads; no listener connection is needed.
+    pgmq::broker messages{{db.url(), 2, pgmq::wake_mode::polling}};
+    postgres::store tasks{{db.url(), 2, 11}};
+
+    postgres::store& store() { return tasks; }
+    pgmq::broker& broker() { return messages; }
+    time_point now() const { return std::chrono::system_clock::now(); }
+    void advance(duration d) { std::this_thread::sleep_for(d); } // a real server keeps real time
+};
+
+template <class T>
+T value(awaitable<result<T>> op)
+{
+    auto r = detail::run_blocking(std::move(op));
+    REQUIRE(r);
+    if constexpr (!std::is_void_v<T>)
+        return std::move(*r);
+}
+
+template <class T>
+result<T> blocking(awaitable<result<T>> op)
+{
+    return detail::run_blocking(std::move(op));
+}
+
+std::vector<message> drain(pgmq::broker& b, queue_name q)
+{
+    std::vector<message> out;
+    while (true) {
+        auto got = value(b.read(q, 100, 60s));
+        if (got.empty())
+            return out;
+        std::vector<delivery_id> ids;
+        for (const auto& d : got) {
+            out.push_back(d.msg);
+            ids.push_back(d.id);
+        }
+        value(b.ack(q, std::move(ids)));
+    }
+}
+
+} // namespace
+
+TASKER_STORE_CONFORMANCE(postgres_store_fixture, "[postgres]");
+
+TEST_CASE("postgres store: another store on the database sees templates and tasks", "[postgres][store]")
+{
+    const auto db = test::migrated_database();
+    postgres::store first({db.url(), 2, 1});
+    postgres::store second({db.url(), 2, 2}); // as another process would: nothing shared in memory
+
+    // Every example template, as its loader made it, reads back the same from the other store.
+    std::vector<template_ptr> registered;
+    for (const auto& file : std::filesystem::directory_iterator(TASKER_EXAMPLES_DIR "/templates")) {
+        if (file.path().extension() != ".yaml")
+            continue;
+        INFO(file.path());
+        auto loaded = load_template_file(file.path().string());
+        REQUIRE(loaded);
+        registered.push_back(value(first.register_template(std::move(*loaded))));
+    }
+    REQUIRE_FALSE(registered.empty());
+    for (const auto& t : registered) {
+        INFO(t->key());
+        const auto seen = value(second.find_template({t->namespace_name, t->name, t->version}));
+        CHECK(same_definition(*seen, *t));
+        CHECK(seen->metadata == t->metadata);
+        CHECK(seen->graph.size() == t->graph.size());
+        const auto newest = value(second.find_template({t->namespace_name, t->name, std::nullopt}));
+        CHECK(newest->key() == t->key());
+    }
+    CHECK(value(second.list_templates()).size() == registered.size());
+
+    // Custom retry defaults travel with the template, not with the reader's defaults.
+    template_options options;
+    options.retry_defaults.max_attempts = 7;
+    options.retry_defaults.base = 250ms;
+    const auto custom = test::make_template({{"only"}}, "elsewhere", "custom", {}, options);
+    value(first.register_template(*custom));
+    const auto custom_seen = value(second.find_template({"elsewhere", "custom", std::nullopt}));
+    CHECK(custom_seen->steps[0].effective_retry == custom->steps[0].effective_retry);
+    CHECK(custom_seen->steps[0].effective_retry.max_attempts == 7);
+    // The second store registers the same content: a no-op, wherever it was registered first.
+    CHECK(value(second.register_template(*custom))->key() == custom->key());
+
+    // A task made through one store is the same task through the other, identity key included,
+    // its context as written (a whole double stays a double).
+    const auto diamond = registered[0];
+    new_task nt{diamond, make_json(json::object{{"even_number", 2}, {"ratio", 2.0}, {"big", 1e6}}), "once", "corr-1"};
+    const auto created = value(first.create_task(nt));
+    CHECK(created.created);
+    const auto again = value(second.create_task(nt));
+    CHECK_FALSE(again.created);
+    CHECK(again.id == created.id);
+    const auto a = value(first.get_task(created.id));
+    const auto b = value(second.get_task(created.id));
+    CHECK(b.state == a.state);
+    CHECK(b.correlation_id == "corr-1");
+    CHECK(b.steps.size() == a.steps.size());
+    CHECK(b.task_transitions.size() == a.task_transitions.size());
+    CHECK(b.step_transitions.size() == a.step_transitions.size());
+    CHECK(*b.context == *a.context);
+    CHECK(b.context->at("ratio").is_double());
+    CHECK(b.context->at("big").is_double());
+    CHECK(value(second.list_tasks({})).size() == 1);
+
+    // A result recorded through one store reads back the same through the other.
+    std::vector<claim_request> claim{{{created.id, 0}, 1, 30s}};
+    REQUIRE(value(second.claim_steps(std::move(claim)))[0].status == claim_status::claimed);
+    step_outcome o;
+    o.ref = {created.id, 0};
+    o.result = make_json(json::object{{"value", 10.0}, {"items", json::array{1, 2.5, "three"}}});
+    std::vector<step_outcome> outcomes{o};
+    REQUIRE(value(second.record_results(std::move(outcomes)))[0] == record_status::recorded);
+    const auto recorded = value(first.get_task(created.id));
+    REQUIRE(recorded.steps[0].result);
+    CHECK(*recorded.steps[0].result == *o.result);
+    CHECK(recorded.steps[0].result->at("value").is_double());
+}
+
+TEST_CASE("postgres store: a template with every field reads back exactly", "[postgres][store]")
+{
+    // Strings YAML would take for something else, numbers of every kind, nesting, unicode,
+    // every optional setting: the stored JSON goes back through the YAML loader.
+    const char* yaml = R"(
+name: tricky
+namespace_name: edge_cases
+version: 2.1.0-rc.1+build.7
+description: "line one\nline \"two\"\t# not a comment: really"
+metadata: {owner: "team: core", tags: [yes, "no", "~", "null", "1.0", "- item"], nested: {empty: {}, list: []}}
+input_schema:
+  type: object
+  properties:
+    amount: {type: number, minimum: 0.5, maximum: 1e6}
+retry: {max_attempts: 4, backoff: exponential, backoff_base_ms: 150, backoff_multiplier: 1.5, jitter: 0.25}
+lifecycle: {max_duration_minutes: 90, max_waiting_for_retry_minutes: 5, staleness_action: error}
+steps:
+  - name: first
+    description: "ünïcödé ✓ and a colon: here"
+    handler:
+      callable: edge.first
+      initialization: {url: "http://example.com/a?b=c&d", count: 3, ratio: 0.1, big: 9007199254740993, neg: -7,
+                       flag: false, nothing: null, text: "true", quote: "it's"}
+    retry: {retryable: false, max_backoff_ms: 60000}
+    timeout_seconds: 45
+  - name: second
+    depends_on: [first]
+    handler: {callable: edge.second}
+    retry: {backoff: linear, max_attempts: 1}
+)";
+    auto loaded = load_template(yaml);
+    REQUIRE(loaded);
+    const auto db = test::migrated_database();
+    postgres::store writer({db.url(), 1, 5});
+    postgres::store reader({db.url(), 1, 6});
+    const auto written = value(writer.register_template(*loaded));
+    const auto read = value(reader.find_template({"edge_cases", "tricky", std::nullopt}));
+    CHECK(same_definition(*read, *loaded));
+    CHECK(read->version.to_string() == "2.1.0-rc.1+build.7");
+    CHECK(read->metadata == loaded->metadata);
+    CHECK(read->input_schema == loaded->input_schema);
+    CHECK(read->steps[0].handler.initialization == loaded->steps[0].handler.initialization);
+    CHECK(read->steps[0].description == loaded->steps[0].description);
+    CHECK(read->description == loaded->description);
+    CHECK(read->lifecycle.action == staleness_action::error);
+    CHECK(read->steps[0].timeout == std::optional<seconds>(45));
+    CHECK(read->steps[1].effective_retry == loaded->steps[1].effective_retry);
+    // Build metadata takes no part in a template's identity.
+    auto rebuilt = *loaded;
+    rebuilt.version.build = "other";
+    CHECK(value(reader.register_template(std::move(rebuilt)))->version.build == "build.7");
+}
+
+TEST_CASE("postgres store: the schema's enums are the C++ names, in order", "[postgres][store]")
+{
+    const auto db = test::migrated_database();
+    pqxx::connection c(db.url());
+    pqxx::read_transaction tx(c);
+    const auto labels = [&](const std::string& type) {
+        std::vector<std::string> out;
+        for (const auto& row : tx.exec("SELECT unnest(enum_range(NULL::tasker." + type + "))::text"))
+            out.emplace_back(row[0].c_str());
+        return out;
+    };
+    const auto names = [](auto count, auto to_name) {
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < count; ++i)
+            out.emplace_back(to_name(i));
+        return out;
+    };
+    CHECK(labels("task_state") ==
+          names(task_state_count, [](std::size_t i) { return to_string(static_cast<task_state>(i)); }));
+    CHECK(labels("task_event") ==
+          names(task_event_count, [](std::size_t i) { return to_string(static_cast<task_event>(i)); }));
+    CHECK(labels("step_state") ==
+          names(step_state_count, [](std::size_t i) { return to_string(static_cast<step_state>(i)); }));
+    CHECK(labels("step_event") ==
+          names(step_event_count, [](std::size_t i) { return to_string(static_cast<step_event>(i)); }));
+    CHECK(labels("error_kind") == std::vector<std::string>{"retryable", "permanent", "timeout"});
+}
+
+TEST_CASE("postgres store: two orchestrators finishing both parents enqueue the child once", "[postgres][store]")
+{
+    const auto db = test::migrated_database();
+    pgmq::broker messages({db.url(), 1, pgmq::wake_mode::polling});
+    postgres::store one({db.url(), 2, 3});
+    postgres::store two({db.url(), 2, 4}); // another orchestrator process
+    const auto tmpl = value(one.register_template(*test::diamond()));
+    const auto worker_q = worker_queue("tests").value();
+    const auto orchestration_q = orchestration_queue();
+
+    constexpr int rounds = 5;
+    for (int round = 0; round < rounds; ++round) {
+        INFO("round " << round);
+        const auto id = value(one.create_task({tmpl, make_json(json::object{}), {}, {}})).id;
+        auto run_step = [&](std::uint32_t step) {
+            std::vector<claim_request> claim{{{id, step}, 1, 30s}};
+            REQUIRE(value(one.claim_steps(std::move(claim)))[0].status == claim_status::claimed);
+            step_outcome o;
+            o.ref = {id, step};
+            o.result = make_json(json::object{{"step", step}});
+            std::vector<step_outcome> outcomes{o};
+            REQUIRE(value(one.record_results(std::move(outcomes)))[0] == record_status::recorded);
+        };
+        run_step(0);
+        value(one.process(drain(messages, orchestration_q)));
+        run_step(1);
+        run_step(2);
+        const auto results = drain(messages, orchestration_q);
+        REQUIRE(results.size() == 2);
+
+        // Each orchestrator processes one parent's result, at the same moment.
+        std::latch start(2);
+        std::array<result<void>, 2> done{result<void>{}, result<void>{}};
+        {
+            std::jthread a([&] {
+                start.arrive_and_wait();
+                done[0] = blocking(one.process({results[0]}));
+            });
+            std::jthread b([&] {
+                start.arrive_and_wait();
+                done[1] = blocking(two.process({results[1]}));
+            });
+        }
+        REQUIRE(done[0]);
+        REQUIRE(done[1]);
+        const auto v = value(two.get_task(id));
+        CHECK(v.steps[3].state == step_state::enqueued);
+        const auto ready = drain(messages, worker_q);
+        CHECK(std::count_if(ready.begin(), ready.end(), [&](const message& m) { return m.step == 3; }) == 1);
+        CHECK(std::count_if(v.step_transitions.begin(), v.step_transitions.end(), [](const step_transition& t) {
+                  return t.step == 3 && t.to == step_state::enqueued;
+              }) == 1);
+    }
+}
