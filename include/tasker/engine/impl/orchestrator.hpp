@@ -1,5 +1,6 @@
 #pragma once
 
+#include <tasker/engine/detail/retry_transient.hpp>
 #include <tasker/engine/orchestrator.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -50,8 +51,17 @@ awaitable<result<void>> orchestrator<Store, Broker>::serve()
 {
     using namespace asio::experimental::awaitable_operators;
     const queue_name q = orchestration_queue();
-    if (auto ok = co_await broker_.ensure_queue(q); !ok)
-        co_return ok.error();
+    // Named, not temporaries inside the co_await: g++ 12 destroys those twice.
+    auto ensure = [&] { return broker_.ensure_queue(q); };
+    auto pause = [this](duration d) { return sleep_for(d); };
+    auto stopped = [this] { return stopping_; };
+    const std::string who = "orchestrator=" + config_.name;
+    if (auto ok = co_await detail::retry_transient(std::move(ensure), std::move(pause), std::move(stopped),
+                                                   config_.log, who, "ensure_queue");
+        !ok)
+        co_return stopping_ ? result<void>{} : ok.error(); // stopped while waiting: a clean stop
+    if (stopping_)
+        co_return result<void>{};
     config_.log.info("orchestrator={} event=started", config_.name);
 
     duration backoff = milliseconds(100);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <tasker/engine/detail/retry_transient.hpp>
 #include <tasker/engine/worker.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -105,7 +106,15 @@ awaitable<result<void>> worker<Store, Broker>::serve()
             co_return q.error();
         queues.push_back(*q);
     }
-    auto templates = co_await store_.list_templates();
+    // Waits for a store or broker that is not up yet; named lambdas: g++ 12 destroys
+    // temporaries inside a co_await twice.
+    auto pause = [this](duration d) { return sleep_for(d); };
+    auto stopped = [this] { return stopping_; };
+    const std::string who = "worker=" + config_.name;
+    auto list = [this] { return store_.list_templates(); };
+    auto templates = co_await detail::retry_transient(std::move(list), pause, stopped, config_.log, who, "list_templates");
+    if (!templates && stopping_)
+        co_return result<void>{}; // stopped while waiting for the store: a clean stop
     if (!templates)
         co_return templates.error();
     for (const auto& t : *templates)
@@ -113,9 +122,14 @@ awaitable<result<void>> worker<Store, Broker>::serve()
             config_.namespaces.end())
             if (auto ok = handlers_.check(*t); !ok)
                 co_return ok.error();
-    for (auto q : queues)
-        if (auto ok = co_await broker_.ensure_queue(q); !ok)
-            co_return ok.error();
+    for (auto q : queues) {
+        auto ensure = [this, q] { return broker_.ensure_queue(q); };
+        if (auto ok = co_await detail::retry_transient(std::move(ensure), pause, stopped, config_.log, who, "ensure_queue");
+            !ok)
+            co_return stopping_ ? result<void>{} : ok.error();
+    }
+    if (stopping_)
+        co_return result<void>{};
 
     config_.log.info("worker={} event=started queues={} concurrency={}", config_.name, queues.size(),
                      config_.concurrency);
