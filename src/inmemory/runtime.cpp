@@ -142,6 +142,8 @@ void runtime::run_until_signal(duration grace)
                                 std::chrono::duration_cast<milliseconds>(grace).count());
         io.stop();
     });
+    // From here on a SIGINT or SIGTERM is ours, even before io.run() starts.
+    impl_->options.log.info("event=waiting_for_signal signals=SIGINT,SIGTERM");
     io.run();
     stop(grace);
 }

@@ -53,8 +53,11 @@ TEST_CASE("lifecycle: SIGTERM lets a running step finish within the grace period
 {
     gate release;
     std::promise<void> started;
+    gate listening; // the runtime handles SIGTERM from now on
     auto options = test::fast_options();
     options.log = watching_logger([&](std::string_view line) {
+        if (line.find("event=waiting_for_signal") != std::string_view::npos)
+            listening.release();
         if (line.find("event=stopping") != std::string_view::npos)
             release.release(); // shutdown began while the step runs: let it finish now
     });
@@ -69,6 +72,7 @@ TEST_CASE("lifecycle: SIGTERM lets a running step finish within the grace period
     const auto id = rt.submit({{"shutdown", "one_step", std::nullopt}, json::object{}, {}, {}}).value().id;
     std::thread signaller([&] {
         started.get_future().wait();
+        listening.wait_for(20s); // raised earlier, SIGTERM would hit the default handler
         std::raise(SIGTERM);
     });
     rt.run_until_signal(10s); // returns once stopped
