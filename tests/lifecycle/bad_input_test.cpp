@@ -1,6 +1,8 @@
 // Bad input gets its specific error and creates nothing.
 #include "support/example_runtime.hpp"
 
+#include <tasker/store/timeline.hpp>
+
 #include "support/catch.hpp"
 
 using namespace tasker;
@@ -125,4 +127,33 @@ steps:
     REQUIRE(started.error().problems.size() == 1);
     CHECK(started.error().problems[0].path == "steps[1].handler.callable");
     CHECK(started.error().problems[0].message.find("'unknown.step'") != std::string::npos);
+}
+
+TEST_CASE("bad input: a step result over the cap fails the step permanently, saying why", "[lifecycle][bad_input]")
+{
+    auto options = test::fast_options();
+    options.worker.max_result_bytes = 64;
+    inmemory::runtime rt(options);
+    rt.handlers().add("big.result", [](step_context&) { return success({{"blob", std::string(100, 'x')}}); });
+    rt.handlers().add("big.after", [](step_context&) { return success(); });
+    REQUIRE(rt.load_template(R"(
+name: big_result
+namespace_name: lifecycle
+version: 1.0.0
+steps:
+  - {name: produce, handler: {callable: big.result}}
+  - {name: consume, dependencies: [produce], handler: {callable: big.after}}
+)"));
+    REQUIRE(rt.start());
+    const auto id = rt.submit({{"lifecycle", "big_result", std::nullopt}, json::object{}, {}, {}}).value().id;
+    const auto t = rt.wait(id, std::chrono::seconds(30)).value();
+    INFO(format_timeline(t));
+    CHECK(t.state == task_state::error);
+    const auto* produce = t.step("produce");
+    CHECK(produce->state == step_state::error);
+    CHECK(produce->attempts == 1); // permanent: not retried
+    CHECK_FALSE(produce->result);  // nothing of it was stored
+    REQUIRE(produce->last_error);
+    CHECK(produce->last_error->message.find("the limit is 64") != std::string::npos);
+    CHECK(t.step("consume")->attempts == 0);
 }

@@ -52,6 +52,10 @@ struct worker_config {
     duration poll_interval = std::chrono::seconds(1);
     /// Per-attempt limit for steps whose template sets no `timeout_seconds`.
     seconds default_timeout{300};
+    /// Largest step result accepted, serialised. A handler returning more fails its attempt
+    /// permanently with a message saying so: every dependent step reads the result, and a
+    /// backend row or message holds it, so unbounded results are a bug to surface early.
+    std::size_t max_result_bytes = 1 << 20;
     handler_execution execution = handler_execution::thread_pool;
     /// Threads of the handler pool; zero means `concurrency`.
     std::size_t handler_threads = 0;

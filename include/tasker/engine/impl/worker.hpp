@@ -266,7 +266,14 @@ step_outcome worker<Store, Broker>::invoke(const step_claim& claim, time_point d
         try {
             step_context ctx(claim, deadline, std::move(stop), config_.log);
             step_result r = (*h)(ctx);
-            if (r.ok()) {
+            if (r.ok() && serialized_size(r.value()) > config_.max_result_bytes) {
+                o.success = false;
+                o.failure = step_failure{error_kind::permanent,
+                                         "step result is " + std::to_string(serialized_size(r.value())) +
+                                             " bytes serialised; the limit is " +
+                                             std::to_string(config_.max_result_bytes) + " (worker_config.max_result_bytes)",
+                                         std::nullopt, claim.attempt};
+            } else if (r.ok()) {
                 if (!r.value().is_null())
                     o.result = make_json(std::move(r.value()));
             } else {
