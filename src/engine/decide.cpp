@@ -335,4 +335,28 @@ result<void> decide(const task_template& tmpl, const task_id& task, task_state s
     return r;
 }
 
+result<decision_input> operator_input(const task_template& tmpl, const task_id& task, const operator_action& a)
+{
+    const auto step_index = [&](const std::string& name) -> result<std::uint32_t> {
+        if (auto i = tmpl.step_index(name))
+            return *i;
+        return error{errc::step_not_found, "task " + task.to_string() + " has no step '" + name + "'"};
+    };
+    if (std::holds_alternative<action::cancel>(a))
+        return input::cancel{};
+    if (const auto* resolve = std::get_if<action::resolve_step>(&a)) {
+        auto i = step_index(resolve->step);
+        if (!i)
+            return i.error();
+        return input::resolve_step{*i};
+    }
+    if (const auto* reset = std::get_if<action::reset_step>(&a)) {
+        auto i = step_index(reset->step);
+        if (!i)
+            return i.error();
+        return input::reset_step{*i};
+    }
+    return input::resolve_task{};
+}
+
 } // namespace tasker

@@ -1,24 +1,16 @@
 #include <tasker/inmemory/store.hpp>
 
+#include <tasker/detail/seed_or_random.hpp>
 #include <tasker/messaging/queue_name.hpp>
 #include <tasker/state/step_machine.hpp>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include <algorithm>
-#include <random>
 
 namespace tasker::inmemory {
 
 namespace {
-
-std::uint64_t seed_or_random(std::uint64_t seed)
-{
-    if (seed != 0)
-        return seed;
-    std::random_device rd;
-    return (std::uint64_t{rd()} << 32) ^ rd();
-}
 
 std::string identity_of(const template_key& key, const std::string& identity_key)
 {
@@ -96,9 +88,9 @@ store::store(message_sink& sink, any_clock clock, store_options options)
       retain_per_shard_(options.retain_finished == std::numeric_limits<std::size_t>::max()
                             ? options.retain_finished
                             : (options.retain_finished + shard_count - 1) / shard_count),
-      ids_(seed_or_random(options.seed))
+      ids_(detail::seed_or_random(options.seed))
 {
-    uuid_generator seeds(seed_or_random(options.seed) ^ 0x5bd1e995);
+    uuid_generator seeds(detail::seed_or_random(options.seed) ^ 0x5bd1e995);
     for (std::size_t i = 0; i < shard_count; ++i)
         shards_.push_back(std::make_unique<shard>(seeds.random()));
 }
@@ -466,34 +458,14 @@ result<task_state> store::apply_action_now(const task_id& id, const operator_act
     if (!t)
         return error{errc::task_not_found, "no task " + id.to_string()};
 
-    const auto step_index = [&](const std::string& name) -> result<std::uint32_t> {
-        if (auto i = t->tmpl->step_index(name))
-            return *i;
-        return error{errc::step_not_found, "task " + id.to_string() + " has no step '" + name + "'"};
-    };
-    decision_input in;
-    json_ptr resolved_result;
-    if (std::holds_alternative<action::cancel>(a)) {
-        in = input::cancel{};
-    } else if (const auto* resolve = std::get_if<action::resolve_step>(&a)) {
-        auto i = step_index(resolve->step);
-        if (!i)
-            return i.error();
-        in = input::resolve_step{*i};
-        resolved_result = resolve->result;
-    } else if (const auto* reset = std::get_if<action::reset_step>(&a)) {
-        auto i = step_index(reset->step);
-        if (!i)
-            return i.error();
-        in = input::reset_step{*i};
-    } else {
-        in = input::resolve_task{};
-    }
-
+    const auto wanted = operator_input(*t->tmpl, t->id, a);
+    if (!wanted)
+        return wanted.error();
+    const auto& in = *wanted;
     if (auto r = decide(*t->tmpl, t->id, t->state, t->status, in, sh.random.random(), sh.scratch); !r)
         return r.error();
     if (const auto* r = std::get_if<input::resolve_step>(&in))
-        t->data[r->step].result = std::move(resolved_result);
+        t->data[r->step].result = std::get<action::resolve_step>(a).result;
     commit(sh, *t, sh.scratch, clock_.now());
     flush(sh);
     return t->state;

@@ -285,29 +285,10 @@ awaitable<result<task_state>> store::apply_action(task_id id, operator_action a)
         if (auto loaded = impl->load_templates(tx, {&t}); !loaded)
             return loaded.error();
 
-        const auto step_index = [&](const std::string& name) -> result<std::uint32_t> {
-            if (auto i = t.tmpl->step_index(name))
-                return *i;
-            return error{errc::step_not_found, "task " + id.to_string() + " has no step '" + name + "'"};
-        };
-        decision_input in;
-        json_ptr resolved_result;
-        if (std::holds_alternative<action::cancel>(a)) {
-            in = input::cancel{};
-        } else if (const auto* resolve = std::get_if<action::resolve_step>(&a)) {
-            auto i = step_index(resolve->step);
-            if (!i)
-                return i.error();
-            in = input::resolve_step{*i};
-            resolved_result = resolve->result;
-        } else if (const auto* reset = std::get_if<action::reset_step>(&a)) {
-            auto i = step_index(reset->step);
-            if (!i)
-                return i.error();
-            in = input::reset_step{*i};
-        } else {
-            in = input::resolve_task{};
-        }
+        const auto wanted = operator_input(*t.tmpl, t.id, a);
+        if (!wanted)
+            return wanted.error();
+        const auto& in = *wanted;
 
         decision d;
         if (auto r = decide(*t.tmpl, t.id, t.state, t.status, in, impl->next_random(), d); !r)
@@ -316,7 +297,7 @@ awaitable<result<task_state>> store::apply_action(task_id id, operator_action a)
         cs.apply(t, d);
         if (const auto* r = std::get_if<input::resolve_step>(&in)) {
             auto& row = t.steps[r->step];
-            row.result = std::move(resolved_result);
+            row.result = std::get<action::resolve_step>(a).result;
             row.set_result = true;
         }
         commit_changes(tx, cs, {&t});

@@ -2,12 +2,12 @@
 
 #include "template_json.hpp"
 
+#include <tasker/detail/seed_or_random.hpp>
 #include <tasker/state/step_machine.hpp>
 
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
-#include <random>
 #include <stdexcept>
 
 // What the store's operations share: conversions, the change set and its commit, the template
@@ -227,14 +227,6 @@ using namespace detail;
 
 namespace {
 
-std::uint64_t seed_or_random(std::uint64_t seed)
-{
-    if (seed != 0)
-        return seed;
-    std::random_device rd;
-    return (std::uint64_t{rd()} << 32) ^ rd();
-}
-
 constexpr statement template_row{"tasker_template_row",
                                  "SELECT definition::text, effective_retry::text FROM tasker.templates WHERE id = $1"};
 constexpr statement template_versions{
@@ -259,7 +251,7 @@ constexpr statement locked_steps{
 
 store::impl::impl(store_config c)
     : config(std::move(c)), pool(config.url, std::max<std::size_t>(config.threads, 1)),
-      id_source(seed_or_random(config.seed)), jitter(seed_or_random(config.seed) ^ 0x5bd1e995)
+      id_source(tasker::detail::seed_or_random(config.seed)), jitter(tasker::detail::seed_or_random(config.seed) ^ 0x5bd1e995)
 {
 }
 

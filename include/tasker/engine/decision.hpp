@@ -8,6 +8,7 @@
 #include <tasker/retry/error_kind.hpp>
 #include <tasker/state/step_state.hpp>
 #include <tasker/state/task_state.hpp>
+#include <tasker/store/operator_action.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -102,6 +103,11 @@ struct decision {
 result<void> decide(const task_template& tmpl, const task_id& task, task_state state,
                     std::span<const step_status> steps, const decision_input& in, std::uint64_t random,
                     decision& out);
+
+/// The input an operator's action makes for a task of `tmpl`, step names resolved to
+/// indexes: `errc::step_not_found` (naming `task`) when the template has no such step.
+/// Every store turns actions into decisions through this, then `decide`.
+result<decision_input> operator_input(const task_template& tmpl, const task_id& task, const operator_action& a);
 
 /// Applies a step change to a status the way every store must: the new state, and for
 /// `reset` a fresh attempt count.
