@@ -3,15 +3,14 @@
 // consumer (NOTIFY wake-up included). Creates, migrates and drops its own database on the
 // server named by --url or TASKER_DATABASE_URL, and prints the server settings it ran with.
 #include "diamond_shape.hpp" // percentile
+#include "scratch_database.hpp"
 
 #include <tasker/detail/run_blocking.hpp>
 #include <tasker/pgmq/broker.hpp>
-#include <tasker/postgres/migrations.hpp>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <pqxx/pqxx>
 
 #include <chrono>
 #include <cstdlib>
@@ -25,22 +24,12 @@ namespace {
 
 struct settings {
     std::string url;
-    std::string migrations = TASKER_MIGRATIONS_DIR;
     int messages = 100'000;
     std::size_t batch = 256;
     std::size_t threads = 4;
     int latency_messages = 500;
     bool synchronous_commit = true;
 };
-
-std::string with_database(const std::string& url, const std::string& db)
-{
-    const auto scheme = url.find("://");
-    const auto path = url.find('/', scheme + 3);
-    const auto query = url.find('?', scheme + 3);
-    const auto end = query == std::string::npos ? url.size() : query;
-    return url.substr(0, path == std::string::npos || path > end ? end : path) + "/" + db + url.substr(end);
-}
 
 message msg(std::uint32_t n) { return message{message_kind::step_ready, n, 1, task_id{}}; }
 
@@ -126,24 +115,8 @@ int main(int argc, char** argv)
         return 1;
     }
 
-    const std::string db = "tasker_bench_" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000);
-    {
-        pqxx::connection c(s.url);
-        pqxx::nontransaction tx(c);
-        tx.exec("CREATE DATABASE " + db);
-        if (!s.synchronous_commit)
-            tx.exec("ALTER DATABASE " + db + " SET synchronous_commit = off");
-    }
-    const auto url = with_database(s.url, db);
-    postgres::migrate(url, s.migrations).value();
-    {
-        pqxx::connection c(url);
-        pqxx::nontransaction tx(c);
-        std::cout << "server:";
-        for (const char* setting : {"server_version", "synchronous_commit", "fsync", "shared_buffers", "wal_level"})
-            std::cout << " " << setting << "=" << tx.exec1(std::string("show ") + setting)[0].c_str();
-        std::cout << "\n";
-    }
+    const bench::scratch_database db(s.url, s.synchronous_commit);
+    const auto& url = db.url();
     {
         pgmq::broker b({url, s.threads, pgmq::wake_mode::hybrid});
         pgmq::broker sender({url, 1, pgmq::wake_mode::polling});
@@ -158,7 +131,5 @@ int main(int argc, char** argv)
                       << bench::percentile(us, 0.99) << " us (" << us.size() << " messages, LISTEN/NOTIFY)\n";
         }
     }
-    pqxx::connection c(s.url);
-    pqxx::nontransaction(c).exec("DROP DATABASE " + db + " WITH (FORCE)");
     return 0;
 }

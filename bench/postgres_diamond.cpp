@@ -4,20 +4,19 @@
 // one task at a time. Creates, migrates and drops its own database on the server named by
 // --url or TASKER_DATABASE_URL, and prints the server settings it ran with.
 #include "diamond_shape.hpp"
+#include "scratch_database.hpp"
 
 #include <tasker/detail/run_blocking.hpp>
 #include <tasker/engine/client.hpp>
 #include <tasker/engine/orchestrator.hpp>
 #include <tasker/engine/worker.hpp>
 #include <tasker/pgmq/broker.hpp>
-#include <tasker/postgres/migrations.hpp>
 #include <tasker/postgres/store.hpp>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <pqxx/pqxx>
 
 #include <chrono>
 #include <cstdlib>
@@ -38,15 +37,6 @@ struct settings {
     std::size_t batch = 64;
     bool synchronous_commit = true;
 };
-
-std::string with_database(const std::string& url, const std::string& db)
-{
-    const auto scheme = url.find("://");
-    const auto path = url.find('/', scheme + 3);
-    const auto query = url.find('?', scheme + 3);
-    const auto end = query == std::string::npos ? url.size() : query;
-    return url.substr(0, path == std::string::npos || path > end ? end : path) + "/" + db + url.substr(end);
-}
 
 /// One orchestrator and one worker, each on its own thread and io_context.
 struct node {
@@ -137,25 +127,8 @@ int main(int argc, char** argv)
         return 1;
     }
 
-    const std::string db =
-        "tasker_bench_" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000);
-    {
-        pqxx::connection c(s.url);
-        pqxx::nontransaction tx(c);
-        tx.exec("CREATE DATABASE " + db);
-        if (!s.synchronous_commit)
-            tx.exec("ALTER DATABASE " + db + " SET synchronous_commit = off");
-    }
-    const auto url = with_database(s.url, db);
-    postgres::migrate(url, TASKER_MIGRATIONS_DIR).value();
-    {
-        pqxx::connection c(url);
-        pqxx::nontransaction tx(c);
-        std::cout << "server:";
-        for (const char* setting : {"server_version", "synchronous_commit", "fsync", "shared_buffers"})
-            std::cout << " " << setting << "=" << tx.exec1(std::string("show ") + setting)[0].c_str();
-        std::cout << "\n";
-    }
+    const bench::scratch_database db(s.url, s.synchronous_commit);
+    const auto& url = db.url();
     {
         handler_registry handlers;
         handlers.add("bench.noop", [](step_context&) { return success(); });
@@ -183,7 +156,5 @@ int main(int argc, char** argv)
             std::cout << "one task at a time: " << bench::describe(hops) << "\n";
         }
     }
-    pqxx::connection c(s.url);
-    pqxx::nontransaction(c).exec("DROP DATABASE " + db + " WITH (FORCE)");
     return 0;
 }
