@@ -14,6 +14,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "support/await_value.hpp"
 #include "support/catch.hpp"
 #include "support/migrated_database.hpp"
 
@@ -27,14 +28,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-template <class T>
-T value(awaitable<result<T>> op)
-{
-    auto r = detail::run_blocking(std::move(op));
-    REQUIRE(r);
-    if constexpr (!std::is_void_v<T>)
-        return std::move(*r);
-}
 
 /// One deployment's process: its own store, broker, orchestrator and worker on the shared
 /// database, nothing shared in memory with another node.
@@ -106,7 +99,7 @@ void run_diamonds(std::size_t nodes, int tasks)
     client<postgres::store> front(admin);
     auto diamond = load_template_file(TASKER_EXAMPLES_DIR "/templates/diamond_workflow.yaml");
     REQUIRE(diamond);
-    value(front.register_template(std::move(*diamond)));
+    test::await_value(front.register_template(std::move(*diamond)));
 
     std::vector<std::unique_ptr<node>> cluster;
     for (std::size_t i = 0; i < nodes; ++i)
@@ -116,7 +109,7 @@ void run_diamonds(std::size_t nodes, int tasks)
     for (int i = 0; i < tasks; ++i) {
         const std::int64_t n = 2 * (i + 1);
         task_request r{{"examples", "diamond_workflow", std::nullopt}, json::object{{"even_number", n}}, {}, {}};
-        submitted.emplace_back(value(front.submit(std::move(r))).id, n);
+        submitted.emplace_back(test::await_value(front.submit(std::move(r))).id, n);
     }
     for (const auto& [id, n] : submitted) {
         const auto t = detail::run_blocking(front.wait_until_finished(id, std::chrono::system_clock::now() + 60s));
@@ -135,7 +128,7 @@ void run_diamonds(std::size_t nodes, int tasks)
                   }) == 1);
         }
     }
-    CHECK(value(admin.dead_letters(10)).empty());
+    CHECK(test::await_value(admin.dead_letters(10)).empty());
 
     std::uint64_t succeeded = 0;
     for (auto& n : cluster) {

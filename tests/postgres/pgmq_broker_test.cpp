@@ -1,7 +1,6 @@
 // tasker::pgmq against a real PostgreSQL: the broker conformance suite, LISTEN/NOTIFY
 // wake-ups, and the name checks that come before any SQL.
 #include <tasker/pgmq/broker.hpp>
-#include <tasker/postgres/migrations.hpp>
 #include <tasker/testing/broker_conformance.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -9,7 +8,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "support/catch.hpp"
-#include "support/postgres_database.hpp"
+#include "support/migrated_database.hpp"
 
 #include <atomic>
 #include <random>
@@ -25,13 +24,7 @@ static_assert(message_broker<pgmq::broker>);
 /// One migrated database for the whole run: fixtures share it and keep apart by queue name.
 const std::string& shared_database_url()
 {
-    static test::postgres_database db = [] {
-        auto d = test::fresh_database();
-        auto applied = postgres::migrate(d.url(), TASKER_MIGRATIONS_DIR);
-        if (!applied)
-            throw std::runtime_error("migrating the test database failed: " + applied.error().what());
-        return d;
-    }();
+    static const test::postgres_database db = test::migrated_database();
     return db.url();
 }
 

@@ -9,6 +9,7 @@
 #include <tasker/state/task_state.hpp>
 #include <tasker/testing/store_conformance.hpp>
 
+#include "support/await_value.hpp"
 #include "support/catch.hpp"
 #include "support/migrated_database.hpp"
 #include "support/templates.hpp"
@@ -45,14 +46,6 @@ struct postgres_store_fixture {
     void advance(duration d) { std::this_thread::sleep_for(d); } // a real server keeps real time
 };
 
-template <class T>
-T value(awaitable<result<T>> op)
-{
-    auto r = detail::run_blocking(std::move(op));
-    REQUIRE(r);
-    if constexpr (!std::is_void_v<T>)
-        return std::move(*r);
-}
 
 template <class T>
 result<T> blocking(awaitable<result<T>> op)
@@ -64,7 +57,7 @@ std::vector<message> drain(pgmq::broker& b, queue_name q)
 {
     std::vector<message> out;
     while (true) {
-        auto got = value(b.read(q, 100, 60s));
+        auto got = test::await_value(b.read(q, 100, 60s));
         if (got.empty())
             return out;
         std::vector<delivery_id> ids;
@@ -72,7 +65,7 @@ std::vector<message> drain(pgmq::broker& b, queue_name q)
             out.push_back(d.msg);
             ids.push_back(d.id);
         }
-        value(b.ack(q, std::move(ids)));
+        test::await_value(b.ack(q, std::move(ids)));
     }
 }
 
@@ -94,43 +87,43 @@ TEST_CASE("postgres store: another store on the database sees templates and task
         INFO(file.path());
         auto loaded = load_template_file(file.path().string());
         REQUIRE(loaded);
-        registered.push_back(value(first.register_template(std::move(*loaded))));
+        registered.push_back(test::await_value(first.register_template(std::move(*loaded))));
     }
     REQUIRE_FALSE(registered.empty());
     for (const auto& t : registered) {
         INFO(t->key());
-        const auto seen = value(second.find_template({t->namespace_name, t->name, t->version}));
+        const auto seen = test::await_value(second.find_template({t->namespace_name, t->name, t->version}));
         CHECK(same_definition(*seen, *t));
         CHECK(seen->metadata == t->metadata);
         CHECK(seen->graph.size() == t->graph.size());
-        const auto newest = value(second.find_template({t->namespace_name, t->name, std::nullopt}));
+        const auto newest = test::await_value(second.find_template({t->namespace_name, t->name, std::nullopt}));
         CHECK(newest->key() == t->key());
     }
-    CHECK(value(second.list_templates()).size() == registered.size());
+    CHECK(test::await_value(second.list_templates()).size() == registered.size());
 
     // Custom retry defaults travel with the template, not with the reader's defaults.
     template_options options;
     options.retry_defaults.max_attempts = 7;
     options.retry_defaults.base = 250ms;
     const auto custom = test::make_template({{"only"}}, "elsewhere", "custom", {}, options);
-    value(first.register_template(*custom));
-    const auto custom_seen = value(second.find_template({"elsewhere", "custom", std::nullopt}));
+    test::await_value(first.register_template(*custom));
+    const auto custom_seen = test::await_value(second.find_template({"elsewhere", "custom", std::nullopt}));
     CHECK(custom_seen->steps[0].effective_retry == custom->steps[0].effective_retry);
     CHECK(custom_seen->steps[0].effective_retry.max_attempts == 7);
     // The second store registers the same content: a no-op, wherever it was registered first.
-    CHECK(value(second.register_template(*custom))->key() == custom->key());
+    CHECK(test::await_value(second.register_template(*custom))->key() == custom->key());
 
     // A task made through one store is the same task through the other, identity key included,
     // its context as written (a whole double stays a double).
     const auto diamond = registered[0];
     new_task nt{diamond, make_json(json::object{{"even_number", 2}, {"ratio", 2.0}, {"big", 1e6}}), "once", "corr-1"};
-    const auto created = value(first.create_task(nt));
+    const auto created = test::await_value(first.create_task(nt));
     CHECK(created.created);
-    const auto again = value(second.create_task(nt));
+    const auto again = test::await_value(second.create_task(nt));
     CHECK_FALSE(again.created);
     CHECK(again.id == created.id);
-    const auto a = value(first.get_task(created.id));
-    const auto b = value(second.get_task(created.id));
+    const auto a = test::await_value(first.get_task(created.id));
+    const auto b = test::await_value(second.get_task(created.id));
     CHECK(b.state == a.state);
     CHECK(b.correlation_id == "corr-1");
     CHECK(b.steps.size() == a.steps.size());
@@ -139,17 +132,17 @@ TEST_CASE("postgres store: another store on the database sees templates and task
     CHECK(*b.context == *a.context);
     CHECK(b.context->at("ratio").is_double());
     CHECK(b.context->at("big").is_double());
-    CHECK(value(second.list_tasks({})).size() == 1);
+    CHECK(test::await_value(second.list_tasks({})).size() == 1);
 
     // A result recorded through one store reads back the same through the other.
     std::vector<claim_request> claim{{{created.id, 0}, 1, 30s}};
-    REQUIRE(value(second.claim_steps(std::move(claim)))[0].status == claim_status::claimed);
+    REQUIRE(test::await_value(second.claim_steps(std::move(claim)))[0].status == claim_status::claimed);
     step_outcome o;
     o.ref = {created.id, 0};
     o.result = make_json(json::object{{"value", 10.0}, {"items", json::array{1, 2.5, "three"}}});
     std::vector<step_outcome> outcomes{o};
-    REQUIRE(value(second.record_results(std::move(outcomes)))[0] == record_status::recorded);
-    const auto recorded = value(first.get_task(created.id));
+    REQUIRE(test::await_value(second.record_results(std::move(outcomes)))[0] == record_status::recorded);
+    const auto recorded = test::await_value(first.get_task(created.id));
     REQUIRE(recorded.steps[0].result);
     CHECK(*recorded.steps[0].result == *o.result);
     CHECK(recorded.steps[0].result->at("value").is_double());
@@ -190,8 +183,8 @@ steps:
     const auto db = test::migrated_database();
     postgres::store writer({db.url(), 1, 5});
     postgres::store reader({db.url(), 1, 6});
-    const auto written = value(writer.register_template(*loaded));
-    const auto read = value(reader.find_template({"edge_cases", "tricky", std::nullopt}));
+    const auto written = test::await_value(writer.register_template(*loaded));
+    const auto read = test::await_value(reader.find_template({"edge_cases", "tricky", std::nullopt}));
     CHECK(same_definition(*read, *loaded));
     CHECK(read->version.to_string() == "2.1.0-rc.1+build.7");
     CHECK(read->metadata == loaded->metadata);
@@ -205,7 +198,7 @@ steps:
     // Build metadata takes no part in a template's identity.
     auto rebuilt = *loaded;
     rebuilt.version.build = "other";
-    CHECK(value(reader.register_template(std::move(rebuilt)))->version.build == "build.7");
+    CHECK(test::await_value(reader.register_template(std::move(rebuilt)))->version.build == "build.7");
 }
 
 TEST_CASE("postgres store: the schema's enums are the C++ names, in order", "[postgres][store]")
@@ -242,25 +235,25 @@ TEST_CASE("postgres store: two orchestrators finishing both parents enqueue the 
     pgmq::broker messages({db.url(), 1, pgmq::wake_mode::polling});
     postgres::store one({db.url(), 2, 3});
     postgres::store two({db.url(), 2, 4}); // another orchestrator process
-    const auto tmpl = value(one.register_template(*test::diamond()));
+    const auto tmpl = test::await_value(one.register_template(*test::diamond()));
     const auto worker_q = worker_queue("tests").value();
     const auto orchestration_q = orchestration_queue();
 
     constexpr int rounds = 5;
     for (int round = 0; round < rounds; ++round) {
         INFO("round " << round);
-        const auto id = value(one.create_task({tmpl, make_json(json::object{}), {}, {}})).id;
+        const auto id = test::await_value(one.create_task({tmpl, make_json(json::object{}), {}, {}})).id;
         auto run_step = [&](std::uint32_t step) {
             std::vector<claim_request> claim{{{id, step}, 1, 30s}};
-            REQUIRE(value(one.claim_steps(std::move(claim)))[0].status == claim_status::claimed);
+            REQUIRE(test::await_value(one.claim_steps(std::move(claim)))[0].status == claim_status::claimed);
             step_outcome o;
             o.ref = {id, step};
             o.result = make_json(json::object{{"step", step}});
             std::vector<step_outcome> outcomes{o};
-            REQUIRE(value(one.record_results(std::move(outcomes)))[0] == record_status::recorded);
+            REQUIRE(test::await_value(one.record_results(std::move(outcomes)))[0] == record_status::recorded);
         };
         run_step(0);
-        value(one.process(drain(messages, orchestration_q)));
+        test::await_value(one.process(drain(messages, orchestration_q)));
         run_step(1);
         run_step(2);
         const auto results = drain(messages, orchestration_q);
@@ -281,7 +274,7 @@ TEST_CASE("postgres store: two orchestrators finishing both parents enqueue the 
         }
         REQUIRE(done[0]);
         REQUIRE(done[1]);
-        const auto v = value(two.get_task(id));
+        const auto v = test::await_value(two.get_task(id));
         CHECK(v.steps[3].state == step_state::enqueued);
         const auto ready = drain(messages, worker_q);
         CHECK(std::count_if(ready.begin(), ready.end(), [&](const message& m) { return m.step == 3; }) == 1);
