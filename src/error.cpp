@@ -70,6 +70,7 @@ std::string_view to_string(errc e) noexcept
     case errc::state_conflict: return "state changed concurrently";
     case errc::backend_unavailable: return "backend unavailable";
     case errc::database_error: return "database error";
+    case errc::broker_error: return "broker error";
     case errc::timeout: return "timed out";
     case errc::shutting_down: return "shutting down";
     }

@@ -35,6 +35,7 @@ enum class errc {
     // infrastructure
     backend_unavailable, ///< the store or broker cannot be reached right now
     database_error,      ///< the database rejected a statement (SQLSTATE and message in the text)
+    broker_error,        ///< the message broker refused an operation (its reply code and text in the message)
     timeout,
     shutting_down,
 };

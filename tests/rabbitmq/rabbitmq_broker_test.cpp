@@ -1,0 +1,155 @@
+// tasker::rabbitmq against a real RabbitMQ: the broker conformance suite, push wake-ups,
+// dead-lettering of foreign messages, and configuration errors.
+#include <tasker/detail/run_blocking.hpp>
+#include <tasker/rabbitmq/broker.hpp>
+#include <tasker/rabbitmq/topology.hpp>
+#include <tasker/testing/broker_conformance.hpp>
+#include <tasker/testing/rabbitmq.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "support/catch.hpp"
+
+#include <atomic>
+#include <thread>
+
+using namespace tasker;
+using namespace std::chrono_literals;
+
+namespace {
+
+static_assert(message_broker<rabbitmq::broker>);
+
+struct rabbitmq_fixture {
+    static constexpr duration tick = 200ms; // delays and leases are timers of the broker's own
+    testing::rabbitmq_fixture server;
+    rabbitmq::broker impl{{.url = server.url, .prefix = server.prefix}};
+
+    rabbitmq::broker& broker() { return impl; }
+    queue_name queue(std::string_view base) { return queue_name::make(std::string(base)).value(); }
+    time_point now() const { return std::chrono::system_clock::now(); }
+    void advance(duration d) { std::this_thread::sleep_for(d); } // a real server keeps real time
+};
+
+message msg(std::uint32_t step) { return message{message_kind::step_ready, step, 1, task_id{}}; }
+
+} // namespace
+
+TASKER_BROKER_CONFORMANCE(rabbitmq_fixture, "[rabbitmq]");
+
+TEST_CASE("rabbitmq: delays round up to two significant digits of milliseconds", "[rabbitmq]")
+{
+    using rabbitmq::delay_bucket;
+    CHECK(delay_bucket(0ms) == 1ms);
+    CHECK(delay_bucket(-5ms) == 1ms);
+    CHECK(delay_bucket(1us) == 1ms);
+    CHECK(delay_bucket(57ms) == 57ms);
+    CHECK(delay_bucket(99ms) == 99ms);
+    CHECK(delay_bucket(100ms) == 100ms);
+    CHECK(delay_bucket(101ms) == 110ms);
+    CHECK(delay_bucket(1234ms) == 1300ms);
+    CHECK(delay_bucket(1200ms) == 1200ms);
+    CHECK(delay_bucket(10001ms) == 11000ms);
+    CHECK(delay_bucket(1h) == 1h);
+}
+
+TEST_CASE("rabbitmq: a waiter wakes when a message arrives, long before its deadline", "[rabbitmq]")
+{
+    testing::rabbitmq_fixture server;
+    rabbitmq::broker b({.url = server.url, .prefix = server.prefix});
+    const auto q = queue_name::make("wake").value();
+    REQUIRE(detail::run_blocking(b.ensure_queue(q)));
+    asio::io_context io;
+    std::atomic<bool> woke{false};
+    const auto started = std::chrono::steady_clock::now();
+    asio::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+            auto r = co_await b.wait(q, std::chrono::system_clock::now() + 60s);
+            CHECK(r);
+            woke = true;
+        },
+        asio::detached);
+    std::thread waiter([&] { io.run(); });
+    // From another broker (another connection), as another process would.
+    rabbitmq::broker sender({.url = server.url, .prefix = server.prefix});
+    REQUIRE(detail::run_blocking(sender.send(q, msg(1), {})));
+    waiter.join();
+    CHECK(woke);
+    CHECK(std::chrono::steady_clock::now() - started < 10s);
+    const auto got = detail::run_blocking(b.read(q, 10, 5s));
+    REQUIRE(got);
+    CHECK(got->size() == 1);
+}
+
+TEST_CASE("rabbitmq: a broker's unacked messages come back to another when it goes", "[rabbitmq]")
+{
+    testing::rabbitmq_fixture server;
+    const auto q = queue_name::make("crash").value();
+    rabbitmq::broker survivor({.url = server.url, .prefix = server.prefix});
+    REQUIRE(detail::run_blocking(survivor.ensure_queue(q)));
+    {
+        rabbitmq::broker doomed({.url = server.url, .prefix = server.prefix});
+        REQUIRE(detail::run_blocking(doomed.send_batch(q, {msg(1), msg(2)}, {})));
+        std::vector<delivery> held;
+        while (held.size() < 2) { // deliveries arrive asynchronously after the consume starts
+            auto got = detail::run_blocking(doomed.read(q, 10, 1h));
+            REQUIRE(got);
+            held.insert(held.end(), got->begin(), got->end());
+            if (held.size() < 2)
+                REQUIRE(detail::run_blocking(doomed.wait(q, std::chrono::system_clock::now() + 10s)));
+        }
+    } // its connection closes with both unacked: a lease of an hour does not keep them
+    std::vector<delivery> back;
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (back.size() < 2 && std::chrono::steady_clock::now() < give_up) {
+        REQUIRE(detail::run_blocking(survivor.wait(q, std::chrono::system_clock::now() + 5s)));
+        auto got = detail::run_blocking(survivor.read(q, 10, 5s));
+        REQUIRE(got);
+        back.insert(back.end(), got->begin(), got->end());
+    }
+    REQUIRE(back.size() == 2);
+    for (const auto& d : back)
+        CHECK(d.read_count == 2);
+}
+
+TEST_CASE("rabbitmq: bad configuration is a clear error from every operation", "[rabbitmq]")
+{
+    const auto q = queue_name::make("config").value();
+    SECTION("a prefix that could not be a queue name")
+    {
+        rabbitmq::broker b({.url = testing::rabbitmq_url(), .prefix = "bad prefix;--"});
+        auto r = detail::run_blocking(b.send(q, msg(1), {}));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == errc::invalid_name);
+        CHECK_THAT(r.error().what(), Catch::Contains("bad prefix;--"));
+    }
+    SECTION("not an AMQP URL")
+    {
+        rabbitmq::broker b({.url = "http://user:secret@localhost/"});
+        auto r = detail::run_blocking(b.ensure_queue(q));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == errc::invalid_name);
+        CHECK_THAT(r.error().what(), !Catch::Contains("secret"));
+    }
+    SECTION("wrong credentials")
+    {
+        rabbitmq::broker b({.url = "amqp://nobody:wrong@" + testing::rabbitmq_url().substr(testing::rabbitmq_url().find('@') + 1)});
+        auto r = detail::run_blocking(b.ensure_queue(q));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == errc::broker_error);
+        CHECK_THAT(r.error().what(), Catch::Contains("nobody"));
+        CHECK_THAT(r.error().what(), !Catch::Contains("wrong"));
+    }
+    SECTION("nothing listening")
+    {
+        rabbitmq::broker b({.url = "amqp://guest:guest@127.0.0.1:1/", .timeout = 2s});
+        auto r = detail::run_blocking(b.ensure_queue(q));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == errc::backend_unavailable);
+        CHECK(is_transient(r.error()));
+        CHECK_THAT(r.error().what(), Catch::Contains("127.0.0.1:1"));
+    }
+}
