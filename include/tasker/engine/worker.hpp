@@ -107,7 +107,7 @@ private:
     awaitable<void> run_inline(queue_name q, std::vector<std::pair<delivery, step_claim>> batch);
     step_outcome invoke(const step_claim& claim, time_point deadline, std::stop_token stop) const;
     time_point deadline_of(const step_claim& claim) const;
-    awaitable<void> finish(queue_name q, delivery_id id, std::vector<step_outcome> outcomes);
+    awaitable<void> finish(queue_name q, std::vector<delivery_id> ids, std::vector<step_outcome> outcomes);
     awaitable<void> sleep_for(duration d);
     void job_done(std::size_t n);
 

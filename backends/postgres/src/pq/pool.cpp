@@ -18,6 +18,14 @@ error translate(const std::exception& e, std::string_view doing)
     const std::string where(doing);
     if (dynamic_cast<const pqxx::broken_connection*>(&e))
         return error{errc::backend_unavailable, where + ": lost the connection to PostgreSQL: " + e.what()};
+    // libpqxx 6 throws these without a SQLSTATE. A commit of unknown outcome is a lost connection
+    // too: the engine's operations are compare-and-sets, safe to run again (creating a task
+    // without an identity key is not, hence "committed or not" in the message).
+    if (dynamic_cast<const pqxx::in_doubt_error*>(&e))
+        return error{errc::backend_unavailable,
+                     where + ": lost the connection to PostgreSQL while committing (committed or not): " + e.what()};
+    if (dynamic_cast<const pqxx::serialization_failure*>(&e) || dynamic_cast<const pqxx::deadlock_detected*>(&e))
+        return error{errc::state_conflict, where + ": concurrent update, retry: " + e.what()};
     if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
         const std::string state = sql->sqlstate();
         if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03")
@@ -62,6 +70,16 @@ void pool::release(std::unique_ptr<pqxx::connection> c)
         return;
     std::lock_guard lock(mutex_);
     idle_.push_back(std::move(c));
+}
+
+void pool::drop_idle()
+{
+    std::vector<std::unique_ptr<pqxx::connection>> dead;
+    {
+        std::lock_guard lock(mutex_);
+        dead.swap(idle_);
+    }
+    // Closed outside the lock: closing a connection may wait on its socket.
 }
 
 } // namespace tasker::postgres::pq

@@ -34,8 +34,8 @@ error translate(const std::exception& e, std::string_view doing);
 std::string redact(const std::string& url);
 
 /// A fixed number of threads, each using one connection at a time from a shared set.
-/// Connections are opened on first use and dropped when they break, so a restarted server
-/// is picked up on the next call.
+/// Connections are opened on first use and dropped, all of them, when one breaks, so a
+/// restarted server is picked up on the next call.
 class pool {
 public:
     pool(std::string url, std::size_t threads);
@@ -91,12 +91,17 @@ private:
         } catch (const std::exception& e) {
             if (c && c->is_open())
                 release(std::move(c)); // the statement failed, the connection did not
+            else
+                drop_idle();
             return translate(e, doing);
         }
     }
 
     std::unique_ptr<pqxx::connection> acquire();
     void release(std::unique_ptr<pqxx::connection> c);
+    /// A connection broke or could not be made: the server restarted or went away, so the
+    /// idle connections are dead too, and each would fail one more operation if kept.
+    void drop_idle();
 
     std::string url_;
     asio::thread_pool threads_;

@@ -14,7 +14,8 @@ namespace tasker::detail {
 /// Runs `op()` (an `awaitable<result<T>>` factory) until it succeeds, fails for good, or
 /// `stopping()` holds. A transient failure (the database or broker is down) is logged and
 /// retried after `sleep(delay)`, the delay doubling from 100 ms to 10 s: a process started
-/// before its backend comes up waits for it instead of exiting.
+/// before its backend comes up waits for it instead of exiting, and work in hand outlives
+/// a backend restart instead of waiting for its lease to end.
 template <class Op, class Sleep, class Stopping>
 auto retry_transient(Op op, Sleep sleep, Stopping stopping, const logger& log, std::string_view who,
                      std::string_view what) -> decltype(op())
@@ -24,7 +25,7 @@ auto retry_transient(Op op, Sleep sleep, Stopping stopping, const logger& log, s
         auto r = co_await op();
         if (r || !is_transient(r.error()) || stopping())
             co_return r;
-        log.warn("{} event=start_retry what={} retry_in_ms={} error=\"{}\"", who, what,
+        log.warn("{} event=retry what={} retry_in_ms={} error=\"{}\"", who, what,
                  std::chrono::duration_cast<milliseconds>(delay).count(), r.error().what());
         co_await sleep(delay);
         delay = std::min<duration>(delay * 2, std::chrono::seconds(10));

@@ -56,8 +56,8 @@ awaitable<result<void>> orchestrator<Store, Broker>::serve()
     auto pause = [this](duration d) { return sleep_for(d); };
     auto stopped = [this] { return stopping_; };
     const std::string who = "orchestrator=" + config_.name;
-    if (auto ok = co_await detail::retry_transient(std::move(ensure), std::move(pause), std::move(stopped),
-                                                   config_.log, who, "ensure_queue");
+    if (auto ok = co_await detail::retry_transient(std::move(ensure), pause, std::move(stopped), config_.log, who,
+                                                   "ensure_queue");
         !ok)
         co_return stopping_ ? result<void>{} : ok.error(); // stopped while waiting: a clean stop
     if (stopping_)
@@ -87,7 +87,14 @@ awaitable<result<void>> orchestrator<Store, Broker>::serve()
             events.push_back(d.msg);
             ids.push_back(d.id);
         }
-        auto done = co_await store_.process(events);
+        // Processing is idempotent (late and duplicate events decide nothing): while the
+        // store is unreachable it is tried again as long as the batch is leased to us, so a
+        // database restart costs its outage, not a lease.
+        const auto leased_until = clock_.now() + config_.lease;
+        auto apply = [this, &events] { return store_.process(events); };
+        auto lease_over = [this, leased_until] { return stopping_ || clock_.now() >= leased_until; };
+        auto done = co_await detail::retry_transient(std::move(apply), pause, std::move(lease_over), config_.log, who,
+                                                     "process");
         if (!done) {
             // Not committed: the messages come back when their lease ends.
             config_.log.warn("orchestrator={} event=process_failed messages={} error=\"{}\"", config_.name,

@@ -168,6 +168,8 @@ template <task_store Store, message_broker Broker>
 awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
 {
     using namespace asio::experimental::awaitable_operators;
+    const std::string who = "worker=" + config_.name;
+    auto pause = [this](duration d) { return sleep_for(d); };
     duration backoff = milliseconds(100);
     while (!stopping_) {
         if (running_ >= config_.concurrency) {
@@ -198,7 +200,14 @@ awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
         reqs.reserve(batch->size());
         for (const auto& d : *batch)
             reqs.push_back({step_ref{d.msg.task, d.msg.step}, d.msg.attempt, config_.lease});
-        auto claims = co_await store_.claim_steps(std::move(reqs));
+        // Claims are compare-and-sets: while the store is unreachable they are made again, as
+        // long as the messages are leased to us, so a database restart costs its outage, not
+        // a lease.
+        const auto leased_until = clock_.now() + config_.lease;
+        auto claim = [this, &reqs] { return store_.claim_steps(reqs); };
+        auto lease_over = [this, leased_until] { return stopping_ || clock_.now() >= leased_until; };
+        auto claims = co_await detail::retry_transient(std::move(claim), pause, std::move(lease_over), config_.log, who,
+                                                       "claim_steps");
         if (!claims) {
             // Leave the messages leased: they come back when the lease ends.
             config_.log.warn("worker={} queue={} event=claim_failed error=\"{}\"", config_.name, q.view(),
@@ -295,7 +304,8 @@ step_outcome worker<Store, Broker>::invoke(const step_claim& claim, time_point d
 }
 
 template <task_store Store, message_broker Broker>
-awaitable<void> worker<Store, Broker>::finish(queue_name q, delivery_id id, std::vector<step_outcome> outcomes)
+awaitable<void> worker<Store, Broker>::finish(queue_name q, std::vector<delivery_id> ids,
+                                              std::vector<step_outcome> outcomes)
 {
     for (const auto& o : outcomes) {
         if (o.success)
@@ -305,13 +315,21 @@ awaitable<void> worker<Store, Broker>::finish(queue_name q, delivery_id id, std:
         else
             ++failed_;
     }
-    auto recorded = co_await store_.record_results(std::move(outcomes));
+    // A record is a compare-and-set on the attempt: while the store is unreachable it is made
+    // again until the step's lease ends (a late one is ignored), so a database restart costs
+    // its outage, not a lease and another attempt.
+    const std::string who = "worker=" + config_.name;
+    const auto lease_ends = clock_.now() + config_.lease;
+    auto record = [this, &outcomes] { return store_.record_results(outcomes); };
+    auto pause = [this](duration d) { return sleep_for(d); };
+    auto lease_over = [this, lease_ends] { return stopping_ || clock_.now() >= lease_ends; };
+    auto recorded = co_await detail::retry_transient(std::move(record), std::move(pause), std::move(lease_over),
+                                                     config_.log, who, "record_results");
     if (!recorded) {
-        // Not durable: leave the message leased so the step comes back after the lease.
+        // Not durable: leave the messages leased so the steps come back after the lease.
         config_.log.warn("worker={} event=record_failed error=\"{}\"", config_.name, recorded.error().what());
         co_return;
     }
-    std::vector<delivery_id> ids(1, id);
     (void)co_await broker_.ack(q, std::move(ids));
 }
 
@@ -330,18 +348,10 @@ awaitable<void> worker<Store, Broker>::run_inline(queue_name q, std::vector<std:
             o.result.reset();
             o.failure = step_failure{error_kind::timeout, "step exceeded its timeout", std::nullopt, c.attempt};
         }
-        if (o.success)
-            ++succeeded_;
-        else
-            ++(o.failure->kind == error_kind::timeout ? timed_out_ : failed_);
         outcomes.push_back(std::move(o));
         ids.push_back(d.id);
     }
-    auto recorded = co_await store_.record_results(std::move(outcomes));
-    if (recorded)
-        (void)co_await broker_.ack(q, std::move(ids));
-    else
-        config_.log.warn("worker={} event=record_failed error=\"{}\"", config_.name, recorded.error().what());
+    co_await finish(q, std::move(ids), std::move(outcomes));
     job_done(batch.size());
 }
 
@@ -415,7 +425,8 @@ awaitable<void> worker<Store, Broker>::run_job(queue_name q, delivery d, step_cl
     } else {
         std::vector<step_outcome> outcomes;
         outcomes.push_back(std::move(*outcome));
-        co_await finish(q, d.id, std::move(outcomes));
+        std::vector<delivery_id> ids(1, d.id);
+        co_await finish(q, std::move(ids), std::move(outcomes));
     }
     std::erase_if(jobs_, [&](const std::weak_ptr<job>& w) {
         auto p = w.lock();
