@@ -5,14 +5,18 @@
 //     tasker-node --url $URL --role orchestrator &
 //     tasker-node --url $URL --role worker &
 //     tasker-node --url $URL --role worker &
-//     tasker-node --url $URL --submit diamond_workflow --count 100 --wait
+//     tasker-node --url $URL --submit diamond_workflow --count 100 --wait --verify
 //
 // Every process registers the example templates (registration is idempotent) and the
 // example handlers. Orchestrators and workers run until SIGINT or SIGTERM, then finish
-// their in-flight steps within the grace period and exit.
+// their in-flight steps within the grace period and exit. The fault injection options
+// and --verify serve the cluster tests (cluster_test.sh, restart_test.sh).
+#include "fault_injection.hpp"
 #include "handlers/math_handlers.hpp"
 #include "handlers/order_handlers.hpp"
+#include "verify.hpp"
 
+#include <tasker/clock.hpp>
 #include <tasker/detail/run_blocking.hpp>
 #include <tasker/engine/client.hpp>
 #include <tasker/engine/orchestrator.hpp>
@@ -27,6 +31,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
@@ -40,18 +46,26 @@ using namespace tasker;
 
 namespace {
 
-constexpr const char* example_templates[] = {"linear_workflow", "diamond_workflow", "tree_workflow",
-                                             "mixed_dag_workflow", "order_fulfillment"};
+constexpr const char* example_templates[] = {"linear_workflow", "diamond_workflow", "diamond_workflow_with_retries",
+                                             "tree_workflow", "mixed_dag_workflow", "order_fulfillment"};
 
 struct options {
     std::string url;
-    std::string role;
     bool migrate = false;
+    // a cluster process
+    std::string role;
+    std::size_t concurrency = 8;
+    int lease_seconds = 30;
+    int grace_seconds = 30;
+    // a client
     std::string submit;
     int count = 1;
     bool wait = false;
-    std::size_t concurrency = 8;
-    int grace_seconds = 30;
+    bool verify = false;
+    // tests
+    double fail_rate = 0;
+    std::uint64_t seed = 1;
+    int step_delay_ms = 0;
 };
 
 int serve(const options& o, postgres::store& store, pgmq::broker& broker, const handler_registry& handlers)
@@ -63,6 +77,7 @@ int serve(const options& o, postgres::store& store, pgmq::broker& broker, const 
     if (o.role == "orchestrator") {
         orchestrator_config c;
         c.name = "orchestrator-" + std::to_string(::getpid());
+        c.lease = std::chrono::seconds(o.lease_seconds);
         c.log = log;
         orch.emplace(io.get_executor(), store, broker, c);
     } else {
@@ -70,6 +85,7 @@ int serve(const options& o, postgres::store& store, pgmq::broker& broker, const 
         c.name = "worker-" + std::to_string(::getpid());
         c.namespaces = {"examples"};
         c.concurrency = o.concurrency;
+        c.lease = std::chrono::seconds(o.lease_seconds);
         c.log = log;
         work.emplace(io.get_executor(), store, broker, handlers, c);
     }
@@ -97,6 +113,18 @@ int serve(const options& o, postgres::store& store, pgmq::broker& broker, const 
     return status;
 }
 
+/// Waits until task `id` ends; a database that is restarting meanwhile is waited for too.
+result<task_view> wait_for(client<postgres::store>& front, task_id id, time_point deadline)
+{
+    while (true) {
+        auto t = detail::run_blocking(front.wait_until_finished(id, deadline));
+        if (t || !is_transient(t.error()) || real_clock{}.now() >= deadline)
+            return t;
+        std::cerr << "tasker-node: " << t.error().what() << "; waiting\n";
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+}
+
 int submit(const options& o, postgres::store& store)
 {
     client<postgres::store> front(store);
@@ -114,9 +142,10 @@ int submit(const options& o, postgres::store& store)
     std::cout << "submitted " << ids.size() << " " << o.submit << " tasks" << std::endl;
     if (!o.wait)
         return 0;
+    const auto deadline = real_clock{}.now() + std::chrono::minutes(5);
     int not_complete = 0;
     for (const auto& id : ids) {
-        auto t = detail::run_blocking(front.wait_until_finished(id, std::chrono::system_clock::now() + std::chrono::minutes(5)));
+        auto t = wait_for(front, id, deadline);
         if (!t) {
             std::cerr << "tasker-node: " << t.error() << "\n";
             return 1;
@@ -130,6 +159,21 @@ int submit(const options& o, postgres::store& store)
     return not_complete == 0 ? 0 : 1;
 }
 
+int verify(const options& o)
+{
+    auto v = examples::verify_database(o.url);
+    if (!v) {
+        std::cerr << "tasker-node: " << v.error() << "\n";
+        return 1;
+    }
+    std::cout << "verified: " << v->summary() << std::endl;
+    for (const auto& problem : v->violations)
+        std::cerr << "  " << problem << "\n";
+    if (v->violations.size() < v->violation_count)
+        std::cerr << "  ... and " << v->violation_count - v->violations.size() << " more\n";
+    return v->ok() ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -140,15 +184,40 @@ int main(int argc, char** argv)
     CLI::App app{"One process of a tasker cluster on PostgreSQL + PGMQ"};
     app.add_option("--url", o.url, "database URL (default: TASKER_DATABASE_URL)");
     app.add_flag("--migrate", o.migrate, "apply pending migrations first");
-    app.add_option("--role", o.role, "run as this until SIGINT/SIGTERM")->check(CLI::IsMember({"orchestrator", "worker"}));
-    app.add_option("--submit", o.submit, "submit tasks of this example template")->check(CLI::IsMember(std::vector<std::string>(std::begin(example_templates), std::end(example_templates))));
-    app.add_option("--count", o.count, "how many tasks to submit")->capture_default_str();
-    app.add_flag("--wait", o.wait, "wait until the submitted tasks finish; exit 1 unless all complete");
-    app.add_option("--concurrency", o.concurrency, "steps a worker runs at once")->capture_default_str();
-    app.add_option("--grace", o.grace_seconds, "seconds in-flight steps get to finish on shutdown")->capture_default_str();
+
+    const char* serving_group = "Run an orchestrator or a worker";
+    app.add_option("--role", o.role, "run as this until SIGINT/SIGTERM")
+        ->check(CLI::IsMember({"orchestrator", "worker"}))->group(serving_group);
+    app.add_option("--concurrency", o.concurrency, "steps a worker runs at once")->capture_default_str()->group(serving_group);
+    app.add_option("--lease", o.lease_seconds,
+                   "seconds a worker's claimed step (an orchestrator's read results) stays its own without a "
+                   "heartbeat: what a crashed process held is taken over this much later")
+        ->capture_default_str()->check(CLI::PositiveNumber)->group(serving_group);
+    app.add_option("--grace", o.grace_seconds, "seconds in-flight steps get to finish on shutdown")
+        ->capture_default_str()->group(serving_group);
+
+    const char* client_group = "Submit and check tasks";
+    app.add_option("--submit", o.submit, "submit tasks of this example template")
+        ->check(CLI::IsMember(std::vector<std::string>(std::begin(example_templates), std::end(example_templates))))
+        ->group(client_group);
+    app.add_option("--count", o.count, "how many tasks to submit")->capture_default_str()->group(client_group);
+    app.add_flag("--wait", o.wait, "wait until the submitted tasks finish; exit 1 unless all complete")->group(client_group);
+    app.add_flag("--verify", o.verify,
+                 "then (or alone) check the whole database: every task complete, no step succeeded twice, every "
+                 "history a legal path of the state machines; exit 1 on any violation")
+        ->group(client_group);
+
+    const char* fault_group = "Fault injection, for tests (workers)";
+    app.add_option("--fail-rate", o.fail_rate, "probability that a step attempt fails with a retryable error")
+        ->capture_default_str()->check(CLI::Range(0.0, 1.0))->group(fault_group);
+    app.add_option("--seed", o.seed, "seed of --fail-rate: the same seed fails the same attempts")
+        ->capture_default_str()->group(fault_group);
+    app.add_option("--step-delay", o.step_delay_ms, "milliseconds every step attempt waits before it runs")
+        ->capture_default_str()->check(CLI::NonNegativeNumber)->group(fault_group);
     CLI11_PARSE(app, argc, argv);
-    if (o.url.empty() || (!o.role.empty() && !o.submit.empty()) || (o.role.empty() && o.submit.empty() && !o.migrate)) {
-        std::cerr << "tasker-node: give --url (or TASKER_DATABASE_URL) and --migrate, --role or --submit\n";
+    if (o.url.empty() || (!o.role.empty() && (!o.submit.empty() || o.verify)) ||
+        (o.role.empty() && o.submit.empty() && !o.migrate && !o.verify)) {
+        std::cerr << "tasker-node: give --url (or TASKER_DATABASE_URL) and --migrate, --role, --submit or --verify\n";
         return 2;
     }
 
@@ -161,9 +230,11 @@ int main(int argc, char** argv)
     }
     postgres::store store({o.url, 4, 0});
     pgmq::broker broker({o.url, 4, pgmq::wake_mode::hybrid});
-    handler_registry handlers;
-    examples::register_math_handlers(handlers);
-    examples::register_order_handlers(handlers);
+    handler_registry example_handlers;
+    examples::register_math_handlers(example_handlers);
+    examples::register_order_handlers(example_handlers);
+    const auto handlers = examples::inject_faults(
+        example_handlers, {o.fail_rate, o.seed, std::chrono::milliseconds(o.step_delay_ms)});
     client<postgres::store> front(store);
     for (const char* name : example_templates) {
         auto t = load_template_file(std::string(TASKER_EXAMPLES_DIR) + "/templates/" + name + ".yaml");
@@ -175,5 +246,8 @@ int main(int argc, char** argv)
     }
     if (!o.role.empty())
         return serve(o, store, broker, handlers);
-    return o.submit.empty() ? 0 : submit(o, store);
+    if (!o.submit.empty())
+        if (const int status = submit(o, store); status != 0)
+            return status;
+    return o.verify ? verify(o) : 0;
 }
