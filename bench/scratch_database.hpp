@@ -3,6 +3,7 @@
 // described (the server settings a result depends on) at start, dropped at the end.
 
 #include <tasker/postgres/migrations.hpp>
+#include <tasker/postgres/url.hpp>
 
 #include <pqxx/pqxx>
 
@@ -11,16 +12,6 @@
 #include <string>
 
 namespace bench {
-
-/// `url` naming database `db` instead of its own.
-inline std::string with_database(const std::string& url, const std::string& db)
-{
-    const auto scheme = url.find("://");
-    const auto path = url.find('/', scheme + 3);
-    const auto query = url.find('?', scheme + 3);
-    const auto end = query == std::string::npos ? url.size() : query;
-    return url.substr(0, path == std::string::npos || path > end ? end : path) + "/" + db + url.substr(end);
-}
 
 class scratch_database {
 public:
@@ -37,7 +28,7 @@ public:
             if (!synchronous_commit)
                 tx.exec("ALTER DATABASE " + name_ + " SET synchronous_commit = off");
         }
-        url_ = with_database(maintenance_url_, name_);
+        url_ = tasker::postgres::with_database(maintenance_url_, name_);
         tasker::postgres::migrate(url_, TASKER_MIGRATIONS_DIR).value();
         pqxx::connection c(url_);
         pqxx::nontransaction tx(c);

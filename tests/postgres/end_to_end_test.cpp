@@ -8,6 +8,7 @@
 #include <tasker/pgmq/broker.hpp>
 #include <tasker/postgres/store.hpp>
 #include <tasker/store/timeline.hpp>
+#include <tasker/testing/postgres.hpp>
 
 #include "handlers/math_handlers.hpp"
 
@@ -16,7 +17,6 @@
 
 #include "support/await_value.hpp"
 #include "support/catch.hpp"
-#include "support/migrated_database.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -90,7 +90,7 @@ struct node {
 /// Runs `tasks` diamond tasks on `nodes` nodes and checks each ran every step once, correctly.
 void run_diamonds(std::size_t nodes, int tasks)
 {
-    const auto db = test::migrated_database();
+    const auto db = testing::migrated_database();
     handler_registry handlers;
     examples::register_math_handlers(handlers);
 

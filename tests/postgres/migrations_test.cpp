@@ -1,9 +1,9 @@
 // The migration runner and the bundled pgmq schema, against a real PostgreSQL server
 // (TASKER_DATABASE_URL); every test case works in a database of its own.
 #include <tasker/postgres/migrations.hpp>
+#include <tasker/testing/postgres.hpp>
 
 #include "support/catch.hpp"
-#include "support/postgres_database.hpp"
 
 #include <pqxx/pqxx>
 
@@ -22,7 +22,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using tasker::errc;
-using tasker::test::fresh_database;
+using tasker::testing::empty_database;
+using tasker::testing::migrated_database;
 using strings = std::vector<std::string>;
 using Catch::Matchers::Contains;
 
@@ -84,15 +85,6 @@ std::vector<long> ids(const pqxx::result& r)
     return out;
 }
 
-/// A fresh database with every migration applied.
-tasker::test::postgres_database migrated_database()
-{
-    auto db = fresh_database();
-    auto applied = tasker::postgres::migrate(db.url(), TASKER_MIGRATIONS_DIR);
-    REQUIRE(applied);
-    return db;
-}
-
 double seconds_since(std::chrono::steady_clock::time_point start)
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -105,7 +97,7 @@ double seconds_since(std::chrono::steady_clock::time_point start)
 
 TEST_CASE("migrate applies every bundled migration and records each", "[postgres]")
 {
-    auto db = fresh_database();
+    auto db = empty_database();
     auto applied = tasker::postgres::migrate(db.url(), TASKER_MIGRATIONS_DIR);
     REQUIRE(applied);
     CHECK(*applied == bundled_migrations());
@@ -127,7 +119,7 @@ TEST_CASE("migrate applies files in the order of their numbers and ignores other
     dir.write("0001_log.sql", "CREATE TABLE log (n serial PRIMARY KEY, name text);\n"
                               "INSERT INTO log (name) VALUES ('one');");
     dir.write("README.md", "not a migration");
-    auto db = fresh_database();
+    auto db = empty_database();
 
     auto applied = tasker::postgres::migrate(db.url(), dir.str());
     REQUIRE(applied);
@@ -142,7 +134,7 @@ TEST_CASE("migrate a second time applies nothing, a new file only that file", "[
 {
     temp_dir dir;
     dir.write("0001_t.sql", "CREATE TABLE t (x int);");
-    auto db = fresh_database();
+    auto db = empty_database();
     REQUIRE(tasker::postgres::migrate(db.url(), dir.str()));
 
     auto again = tasker::postgres::migrate(db.url(), dir.str());
@@ -169,7 +161,7 @@ TEST_CASE("concurrent runners apply each migration exactly once", "[postgres]")
     all.insert(all.end(), {"0901_runs", "0902_a", "0903_b"});
 
     for (int round = 0; round < 3; ++round) {
-        auto db = fresh_database();
+        auto db = empty_database();
         constexpr int runners = 4;
         std::vector<tasker::result<strings>> results(runners);
         std::atomic<int> ready{0};
@@ -205,7 +197,7 @@ TEST_CASE("a failing migration rolls back, is not recorded and is named in the e
                               "INSERT INTO partial VALUES (1);\n"
                               "SELECT * FROM no_such_table;\n");
     dir.write("0003_later.sql", "CREATE TABLE later (x int);");
-    auto db = fresh_database();
+    auto db = empty_database();
 
     auto applied = tasker::postgres::migrate(db.url(), dir.str());
     REQUIRE_FALSE(applied);
@@ -226,7 +218,7 @@ TEST_CASE("a failing migration rolls back, is not recorded and is named in the e
 TEST_CASE("migrate rejects an unreadable directory and misnamed files before touching the database",
           "[postgres]")
 {
-    auto db = fresh_database();
+    auto db = empty_database();
     SECTION("missing directory")
     {
         auto r = tasker::postgres::migrate(db.url(), "/nonexistent/tasker/migrations");
@@ -261,7 +253,7 @@ TEST_CASE("a migration number recorded under another name is a conflict", "[post
 {
     temp_dir dir;
     dir.write("0001_first.sql", "SELECT 1;");
-    auto db = fresh_database();
+    auto db = empty_database();
     REQUIRE(tasker::postgres::migrate(db.url(), dir.str()));
     fs::remove(fs::path(dir.str()) / "0001_first.sql");
     dir.write("0001_renamed.sql", "SELECT 1;");
@@ -295,7 +287,7 @@ TEST_CASE("an unreachable server is backend_unavailable, named by host and port,
 
 TEST_CASE("applied_migrations of a database never migrated is empty", "[postgres]")
 {
-    auto db = fresh_database();
+    auto db = empty_database();
     auto r = tasker::postgres::applied_migrations(db.url());
     REQUIRE(r);
     CHECK(r->empty());
@@ -303,7 +295,7 @@ TEST_CASE("applied_migrations of a database never migrated is empty", "[postgres
 
 TEST_CASE("an existing pgmq schema is kept as it is, and the bundled migration is still recorded", "[postgres]")
 {
-    auto db = fresh_database();
+    auto db = empty_database();
     sql(db.url(), "CREATE SCHEMA pgmq; CREATE TABLE pgmq.marker (x int); INSERT INTO pgmq.marker VALUES (7);");
 
     auto applied = tasker::postgres::migrate(db.url(), TASKER_MIGRATIONS_DIR);
@@ -316,16 +308,6 @@ TEST_CASE("an existing pgmq schema is kept as it is, and the bundled migration i
     CHECK_FALSE(exists(db.url(), "pgmq.meta"));
     CHECK(sql(db.url(), "SELECT count(*) FROM pg_proc WHERE pronamespace = 'pgmq'::regnamespace")[0][0].as<int>() ==
           0);
-}
-
-TEST_CASE("with_database points a maintenance URL at another database", "[postgres]")
-{
-    using tasker::test::with_database;
-    CHECK(with_database("postgresql://u@h:1/postgres", "x") == "postgresql://u@h:1/x");
-    CHECK(with_database("postgresql://u@h:1/postgres?sslmode=disable", "x") == "postgresql://u@h:1/x?sslmode=disable");
-    CHECK(with_database("postgresql://u@h", "x") == "postgresql://u@h/x");
-    CHECK(with_database("postgres://h?sslmode=disable", "x") == "postgres://h/x?sslmode=disable");
-    CHECK(with_database("host=h dbname=postgres", "x") == "host=h dbname=postgres dbname=x");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,13 +2,13 @@
 // wake-ups, and the name checks that come before any SQL.
 #include <tasker/pgmq/broker.hpp>
 #include <tasker/testing/broker_conformance.hpp>
+#include <tasker/testing/postgres.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "support/catch.hpp"
-#include "support/migrated_database.hpp"
 
 #include <atomic>
 #include <random>
@@ -24,7 +24,7 @@ static_assert(message_broker<pgmq::broker>);
 /// One migrated database for the whole run: fixtures share it and keep apart by queue name.
 const std::string& shared_database_url()
 {
-    static const test::postgres_database db = test::migrated_database();
+    static const testing::postgres_database db = testing::migrated_database();
     return db.url();
 }
 

@@ -7,11 +7,11 @@
 #include <tasker/pgmq/broker.hpp>
 #include <tasker/state/step_state.hpp>
 #include <tasker/state/task_state.hpp>
+#include <tasker/testing/postgres.hpp>
 #include <tasker/testing/store_conformance.hpp>
 
 #include "support/await_value.hpp"
 #include "support/catch.hpp"
-#include "support/migrated_database.hpp"
 #include "support/templates.hpp"
 
 #include <pqxx/pqxx>
@@ -35,7 +35,7 @@ struct postgres_store_fixture {
 
     /// A database per fixture: the suite's cases must not see each other's templates (they
     /// register the same names with other content) or queues.
-    test::postgres_database db = test::migrated_database();
+    testing::postgres_database db = testing::migrated_database();
     // Polling: the suite only reads; no listener connection is needed.
     pgmq::broker messages{{db.url(), 2, pgmq::wake_mode::polling}};
     postgres::store tasks{{db.url(), 2, 11}};
@@ -75,7 +75,7 @@ TASKER_STORE_CONFORMANCE(postgres_store_fixture, "[postgres]");
 
 TEST_CASE("postgres store: another store on the database sees templates and tasks", "[postgres][store]")
 {
-    const auto db = test::migrated_database();
+    const auto db = testing::migrated_database();
     postgres::store first({db.url(), 2, 1});
     postgres::store second({db.url(), 2, 2}); // as another process would: nothing shared in memory
 
@@ -180,7 +180,7 @@ steps:
 )";
     auto loaded = load_template(yaml);
     REQUIRE(loaded);
-    const auto db = test::migrated_database();
+    const auto db = testing::migrated_database();
     postgres::store writer({db.url(), 1, 5});
     postgres::store reader({db.url(), 1, 6});
     const auto written = test::await_value(writer.register_template(*loaded));
@@ -203,7 +203,7 @@ steps:
 
 TEST_CASE("postgres store: the schema's enums are the C++ names, in order", "[postgres][store]")
 {
-    const auto db = test::migrated_database();
+    const auto db = testing::migrated_database();
     pqxx::connection c(db.url());
     pqxx::read_transaction tx(c);
     const auto labels = [&](const std::string& type) {
@@ -231,7 +231,7 @@ TEST_CASE("postgres store: the schema's enums are the C++ names, in order", "[po
 
 TEST_CASE("postgres store: two orchestrators finishing both parents enqueue the child once", "[postgres][store]")
 {
-    const auto db = test::migrated_database();
+    const auto db = testing::migrated_database();
     pgmq::broker messages({db.url(), 1, pgmq::wake_mode::polling});
     postgres::store one({db.url(), 2, 3});
     postgres::store two({db.url(), 2, 4}); // another orchestrator process
