@@ -77,9 +77,12 @@ awaitable<result<template_ptr>> store::register_template(task_template t)
         const auto version = version_key(t.version);
         const auto inserted = exec(tx, insert, t.namespace_name, t.name, version, definition, policies);
         if (!inserted.empty()) {
-            // The queues its tasks send to exist from now on, whoever starts first.
-            exec(tx, create_queue, worker);
-            exec(tx, create_queue, orchestration_queue().str());
+            // The queues its tasks send to exist from now on, whoever starts first. (With the
+            // outbox route the broker is elsewhere: its relay's sends create them there.)
+            if (impl->config.route == message_route::pgmq) {
+                exec(tx, create_queue, worker);
+                exec(tx, create_queue, orchestration_queue().str());
+            }
             tx.commit();
             auto ptr = std::make_shared<const task_template>(std::move(t));
             impl->remember(inserted[0][0].as<std::int64_t>(), ptr);
@@ -196,7 +199,7 @@ awaitable<result<task_created>> store::create_task(new_task nt)
                 return error{errc::state_conflict, "a task with identity key '" + nt.identity_key + "' vanished"};
             return task_created{parse_task_id(existing[0][0]), false};
         }
-        changeset cs(inserted[0][0].as<std::int64_t>());
+        changeset cs(inserted[0][0].as<std::int64_t>(), impl->config.route);
         cs.apply(t, d);
         json::array states;
         for (const auto& s : t.status)

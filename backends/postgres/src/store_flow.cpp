@@ -67,7 +67,7 @@ awaitable<result<std::vector<claim_outcome>>> store::claim_steps(std::vector<cla
         std::vector<claim_outcome> out(reqs.size());
         pqxx::work tx(c);
         auto [rows, now_us] = impl->lock_tasks(tx, task_ids(reqs, [](const claim_request& r) { return r.ref.task; }));
-        changeset cs(now_us);
+        changeset cs(now_us, impl->config.route);
         const time_point now = from_us(now_us);
         std::vector<std::size_t> claimed;
         for (std::size_t k = 0; k < reqs.size(); ++k) {
@@ -203,7 +203,7 @@ awaitable<result<std::vector<record_status>>> store::record_results(std::vector<
         pqxx::work tx(c);
         auto [rows, now_us] =
             impl->lock_tasks(tx, task_ids(outcomes, [](const step_outcome& o) { return o.ref.task; }));
-        changeset cs(now_us);
+        changeset cs(now_us, impl->config.route);
         for (std::size_t k = 0; k < outcomes.size(); ++k) {
             auto& o = outcomes[k];
             auto* t = find_row(rows, o.ref.task);
@@ -251,7 +251,7 @@ awaitable<result<void>> store::process(std::vector<message> events)
         auto [rows, now_us] = impl->lock_tasks(tx, task_ids(events, [](const message& m) { return m.task; }));
         if (auto loaded = impl->load_templates(tx, pointers(rows)); !loaded)
             return loaded.error();
-        changeset cs(now_us);
+        changeset cs(now_us, impl->config.route);
         decision d;
         // In order: a later event of a task sees what the earlier ones changed. Late and
         // duplicate events decide nothing.
@@ -293,7 +293,7 @@ awaitable<result<task_state>> store::apply_action(task_id id, operator_action a)
         decision d;
         if (auto r = decide(*t.tmpl, t.id, t.state, t.status, in, impl->next_random(), d); !r)
             return r.error(); // nothing written: the transaction rolls back
-        changeset cs(now_us);
+        changeset cs(now_us, impl->config.route);
         cs.apply(t, d);
         if (const auto* r = std::get_if<input::resolve_step>(&in)) {
             auto& row = t.steps[r->step];

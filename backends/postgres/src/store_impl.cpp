@@ -204,6 +204,7 @@ std::string changeset::to_json(const std::vector<task_row*>& tasks) const
         }
     }
     json::object out{{"now_us", now_us_},
+                     {"route", route_ == message_route::outbox ? "outbox" : "pgmq"},
                      {"tasks", std::move(task_rows)},
                      {"steps", std::move(step_rows)},
                      {"transitions", transitions_},

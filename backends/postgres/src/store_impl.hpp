@@ -94,7 +94,7 @@ struct task_row {
 /// round trip (see migrations/0002_tasker.sql).
 class changeset {
 public:
-    explicit changeset(std::int64_t now_us) : now_us_(now_us) {}
+    changeset(std::int64_t now_us, message_route route) : now_us_(now_us), route_(route) {}
 
     std::int64_t now_us() const noexcept { return now_us_; }
 
@@ -117,6 +117,7 @@ public:
 
 private:
     std::int64_t now_us_;
+    message_route route_;
     int ord_ = 0;
     json::array transitions_;
     json::array messages_;

@@ -6,6 +6,7 @@
 #include <tasker/messaging/message.hpp>
 #include <tasker/messaging/queue_name.hpp>
 #include <tasker/model/time.hpp>
+#include <tasker/postgres/store.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -75,3 +76,10 @@ private:
 };
 
 } // namespace tasker::pgmq
+
+/// A PostgreSQL store next to a PGMQ broker sends its messages through pgmq, in its own
+/// transaction: no outbox needed.
+namespace tasker::postgres {
+template <>
+inline constexpr message_route route_for<pgmq::broker> = message_route::pgmq;
+} // namespace tasker::postgres

@@ -12,6 +12,17 @@
 
 namespace tasker::postgres {
 
+/// Where the store's messages go, in the transaction of the state change that causes them.
+enum class message_route : std::uint8_t {
+    pgmq,   ///< pgmq queues in this database (the PGMQ broker reads them)
+    outbox, ///< rows of tasker.outbox, which an `outbox_relay` publishes to another broker (RabbitMQ)
+};
+
+/// Where a store working with broker `B` sends its messages: through the outbox (and a relay)
+/// unless the broker reads them from this database. tasker::pgmq specializes it to `pgmq`.
+template <class B>
+inline constexpr message_route route_for = message_route::outbox;
+
 struct store_config {
     /// libpq connection string or URL of a database migrated with tasker's migrations
     /// (`tasker::postgres::migrate`, `tasker-migrate`), e.g. postgresql://tasker@db:5432/tasker.
@@ -20,10 +31,13 @@ struct store_config {
     std::size_t threads = 4;
     /// Seeds task ids and retry jitter; 0 draws a seed from std::random_device.
     std::uint64_t seed = 0;
+    /// `outbox` when the broker is not PGMQ: run an `outbox_relay` next to the store.
+    message_route route = message_route::pgmq;
 };
 
 /// The `task_store` over PostgreSQL (libpqxx), sending its messages through the pgmq SQL API of
-/// the same database (the PGMQ broker reads them), so state and messages commit together.
+/// the same database (the PGMQ broker reads them) or into its outbox table (see
+/// `message_route`), so state and messages commit together.
 ///
 /// Schema: migrations/0002_tasker.sql. Every decision comes from the pure core
 /// (`tasker::decide`); this class reads state under a row lock on each task it changes

@@ -1,0 +1,236 @@
+#pragma once
+
+#include <tasker/detail/run_blocking.hpp>
+#include <tasker/engine/client.hpp>
+#include <tasker/engine/handler_registry.hpp>
+#include <tasker/engine/orchestrator.hpp>
+#include <tasker/engine/shutdown_signals.hpp>
+#include <tasker/engine/worker.hpp>
+#include <tasker/logger.hpp>
+#include <tasker/messaging/message_broker.hpp>
+#include <tasker/postgres/outbox_relay.hpp>
+#include <tasker/postgres/store.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+
+namespace tasker::postgres {
+
+struct runtime_options {
+    /// The database (migrated with tasker's migrations).
+    std::string url;
+    std::size_t store_threads = 4;
+    /// What this process runs: a deployment may split them over processes and machines.
+    bool run_orchestrator = true;
+    bool run_worker = true;
+    /// Empty `worker.namespaces` means every namespace with a registered template at `start()`.
+    worker_config worker{};
+    orchestrator_config orchestrator{};
+    client_options client{};
+    template_options templates{};
+    outbox_relay_config relay{}; ///< with the outbox route (`url` is filled in)
+    /// How the store sends messages; unset: `route_for<B>`. Set it when `B` is `any_broker`
+    /// holding a PGMQ broker (the outbox works with any broker, PGMQ included, only slower).
+    std::optional<message_route> route;
+    logger log{};
+};
+
+/// One tasker process on PostgreSQL with broker `B` (tasker::pgmq::broker,
+/// tasker::rabbitmq::broker, or any other `message_broker`): the store, the broker, and the
+/// orchestrator and/or worker on threads of their own — plus an outbox relay when `B` is not
+/// PGMQ, so state and messages stay atomic (DESIGN "Atomic state + message"). Start as many as
+/// you like on as many machines: they share the work through the database and the broker.
+/// The same surface as `inmemory::runtime`: swapping backends is changing a type.
+///
+/// @par Example
+/// @code
+/// tasker::postgres::runtime<tasker::rabbitmq::broker> rt({.url = db}, tasker::rabbitmq::broker_config{.url = amqp});
+/// rt.handlers().add("hello.greet", greet);
+/// rt.load_template_file("hello.yaml").value();
+/// rt.start().value();
+/// rt.run_until_signal();
+/// @endcode
+template <message_broker B>
+class runtime {
+public:
+    using broker_type = B;
+    using orchestrator_type = orchestrator<store, B>;
+    using worker_type = worker<store, B>;
+
+    /// `broker_args` construct the broker (e.g. its config).
+    template <class... BrokerArgs>
+    explicit runtime(runtime_options options, BrokerArgs&&... broker_args)
+        : options_(std::move(options)),
+          tasks_({.url = options_.url, .threads = options_.store_threads, .route = options_.route.value_or(route_for<B>)}),
+          messages_(std::forward<BrokerArgs>(broker_args)...), front_(tasks_, options_.client)
+    {
+        if (options_.log.enabled(log_level::error)) {
+            if (!options_.orchestrator.log.enabled(log_level::error))
+                options_.orchestrator.log = options_.log;
+            if (!options_.worker.log.enabled(log_level::error))
+                options_.worker.log = options_.log;
+            if (!options_.relay.log.enabled(log_level::error))
+                options_.relay.log = options_.log;
+        }
+        options_.relay.url = options_.url;
+    }
+
+    ~runtime() { stop(options_.worker.lease); }
+    runtime(const runtime&) = delete;
+    runtime& operator=(const runtime&) = delete;
+
+    /// Register every handler before `start()`.
+    handler_registry& handlers() noexcept { return handlers_; }
+
+    result<template_ptr> load_template(std::string_view yaml)
+    {
+        auto t = tasker::load_template(yaml, options_.templates);
+        if (!t)
+            return t.error();
+        return register_template(std::move(*t));
+    }
+
+    result<template_ptr> load_template_file(const std::string& path)
+    {
+        auto t = tasker::load_template_file(path, options_.templates);
+        if (!t)
+            return t.error();
+        return register_template(std::move(*t));
+    }
+
+    result<template_ptr> register_template(task_template t)
+    {
+        return detail::run_blocking(front_.register_template(std::move(t), options_.templates));
+    }
+
+    /// Checks that every template of the served namespaces has its handlers
+    /// (`errc::unknown_handler`), then starts the threads.
+    result<void> start()
+    {
+        if (started_)
+            return {};
+        if (options_.run_worker) {
+            auto templates = detail::run_blocking(tasks_.list_templates());
+            if (!templates)
+                return templates.error();
+            auto& namespaces = options_.worker.namespaces;
+            if (namespaces.empty()) {
+                std::set<std::string> all;
+                for (const auto& t : *templates)
+                    all.insert(t->namespace_name);
+                namespaces.assign(all.begin(), all.end());
+            }
+            if (namespaces.empty())
+                return error{errc::template_not_found, "register at least one template before start()"};
+            for (const auto& t : *templates)
+                if (std::find(namespaces.begin(), namespaces.end(), t->namespace_name) != namespaces.end())
+                    if (auto ok = handlers_.check(*t); !ok)
+                        return ok.error();
+        }
+        if (tasks_.config().route == message_route::outbox) {
+            relay_.emplace(options_.relay, messages_);
+            relay_->start();
+        }
+        const auto report = [log = options_.log](const char* who) {
+            return [log, who](std::exception_ptr e, result<void> r) {
+                if (e) {
+                    try {
+                        std::rethrow_exception(e);
+                    } catch (const std::exception& ex) {
+                        log.error("component={} event=crashed error=\"{}\"", who, ex.what());
+                    }
+                } else if (!r) {
+                    log.error("component={} event=failed error=\"{}\"", who, r.error().what());
+                }
+            };
+        };
+        if (options_.run_orchestrator) {
+            orch_.emplace(orchestrator_io_.get_executor(), tasks_, messages_, options_.orchestrator);
+            asio::co_spawn(orchestrator_io_, orch_->run(), report("orchestrator"));
+            orchestrator_thread_ = std::thread([this] { orchestrator_io_.run(); });
+        }
+        if (options_.run_worker) {
+            work_.emplace(worker_io_.get_executor(), tasks_, messages_, handlers_, options_.worker);
+            asio::co_spawn(worker_io_, work_->run(), report("worker"));
+            worker_thread_ = std::thread([this] { worker_io_.run(); });
+        }
+        started_ = true;
+        return {};
+    }
+
+    /// Stops reading new work, lets running steps finish within `grace`, joins the threads;
+    /// the relay publishes what they committed last.
+    void stop(duration grace = std::chrono::seconds(30))
+    {
+        if (!started_ || stopped_)
+            return;
+        stopped_ = true;
+        if (work_)
+            work_->stop(grace);
+        if (orch_)
+            orch_->stop();
+        if (worker_thread_.joinable())
+            worker_thread_.join();
+        if (orchestrator_thread_.joinable())
+            orchestrator_thread_.join();
+        if (relay_)
+            relay_->stop();
+    }
+
+    /// Blocks until SIGINT or SIGTERM, then stops with `grace`.
+    void run_until_signal(duration grace = std::chrono::seconds(30))
+    {
+        asio::io_context io;
+        shutdown_signals signals(io.get_executor(), [&](int signo) {
+            options_.log.info("event=signal signal={} grace_ms={}", signo,
+                              std::chrono::duration_cast<milliseconds>(grace).count());
+            io.stop();
+        });
+        options_.log.info("event=waiting_for_signal signals=SIGINT,SIGTERM");
+        io.run();
+        stop(grace);
+    }
+
+    result<task_created> submit(task_request r) { return detail::run_blocking(front_.submit(std::move(r))); }
+    result<task_state> cancel(const task_id& id) { return detail::run_blocking(front_.cancel(id)); }
+    result<task_state> act(const task_id& id, operator_action a) { return detail::run_blocking(front_.act(id, std::move(a))); }
+    result<task_view> get(const task_id& id) { return detail::run_blocking(tasks_.get_task(id)); }
+    /// The task once it is in a terminal state; `errc::timeout` after `timeout`.
+    result<task_view> wait(const task_id& id, duration timeout)
+    {
+        return detail::run_blocking(front_.wait_until_finished(id, std::chrono::system_clock::now() + timeout));
+    }
+
+    store& task_store() noexcept { return tasks_; }
+    B& message_broker() noexcept { return messages_; }
+
+    typename worker_type::counters worker_stats() const
+    {
+        return work_ ? work_->stats() : typename worker_type::counters{};
+    }
+
+private:
+    runtime_options options_;
+    handler_registry handlers_;
+    store tasks_;
+    B messages_;
+    client<store> front_;
+    std::optional<outbox_relay<B>> relay_;
+    asio::io_context orchestrator_io_;
+    asio::io_context worker_io_;
+    std::optional<orchestrator_type> orch_;
+    std::optional<worker_type> work_;
+    std::thread orchestrator_thread_;
+    std::thread worker_thread_;
+    bool started_ = false;
+    bool stopped_ = false;
+};
+
+} // namespace tasker::postgres
