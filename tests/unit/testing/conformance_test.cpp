@@ -4,6 +4,7 @@
 #include <tasker/clock.hpp>
 #include <tasker/inmemory/broker.hpp>
 #include <tasker/inmemory/store.hpp>
+#include <tasker/messaging/any_broker.hpp>
 #include <tasker/testing/fake_broker.hpp>
 #include <tasker/testing/manual_clock.hpp>
 
@@ -41,6 +42,16 @@ struct fake_broker_fixture {
     void advance(duration d) { clock.advance(d); }
 };
 
+// The same broker chosen at run time: any_broker must not change a thing.
+struct any_broker_fixture {
+    testing::manual_clock clock;
+    any_broker impl{std::make_unique<inmemory::broker>(any_clock::ref(clock))};
+    any_broker& broker() { return impl; }
+    queue_name queue(std::string_view base) { return fixture_queue(base); }
+    time_point now() const { return clock.now(); }
+    void advance(duration d) { clock.advance(d); }
+};
+
 struct inmemory_store_fixture {
     testing::manual_clock clock;
     inmemory::broker messages{any_clock::ref(clock)};
@@ -68,5 +79,15 @@ struct inmemory_store_on_fake_broker_fixture {
 
 TASKER_BROKER_CONFORMANCE(inmemory_broker_fixture, "[unit][inmemory]");
 TASKER_BROKER_CONFORMANCE(fake_broker_fixture, "[unit][fake_broker]");
+TASKER_BROKER_CONFORMANCE(any_broker_fixture, "[unit][any_broker]");
+
+TEST_CASE("any_broker: get<B>() finds the broker it holds, and only that type", "[unit][any_broker]")
+{
+    auto inner = std::make_unique<inmemory::broker>();
+    auto* raw = inner.get();
+    any_broker b(std::move(inner));
+    CHECK(b.get<inmemory::broker>() == raw);
+    CHECK(b.get<testing::fake_broker<>>() == nullptr);
+}
 TASKER_STORE_CONFORMANCE(inmemory_store_fixture, "[unit][inmemory]");
 TASKER_STORE_CONFORMANCE(inmemory_store_on_fake_broker_fixture, "[unit][fake_broker]");
