@@ -1,0 +1,69 @@
+#pragma once
+// Deployments a lifecycle suite runs on: one runtime with fast test settings. The embedded one
+// is here; PostgreSQL with each broker in support/postgres_deployment.hpp. Every deployment has
+// `rt` (a runtime: the same surface whatever the backend) and a `name` for test names.
+
+#include "support/example_runtime.hpp"
+
+#include <optional>
+
+namespace tasker::test {
+
+struct deployment_settings {
+    /// The worker's step lease (heartbeats every third of it).
+    duration lease = std::chrono::seconds(10);
+    /// When set: the retry backoff base of templates loaded without their own, jitter off.
+    std::optional<std::chrono::milliseconds> retry_base;
+
+    /// Applies `retry_base` to the options of a runtime.
+    void apply(template_options& t) const
+    {
+        if (retry_base) {
+            t.retry_defaults.base = *retry_base;
+            t.retry_defaults.jitter = 0.0;
+        }
+    }
+};
+
+struct inmemory_deployment {
+    static constexpr const char* name = "in-memory";
+
+    explicit inmemory_deployment(deployment_settings s = {}) : rt(options(s)) {}
+
+    static inmemory::runtime_options options(deployment_settings s)
+    {
+        auto o = fast_options();
+        o.worker.lease = s.lease;
+        s.apply(o.templates);
+        return o;
+    }
+
+    inmemory::runtime rt;
+};
+
+/// Registers every example handler and template on `rt`.
+template <class Runtime>
+void load_examples(Runtime& rt)
+{
+    examples::register_math_handlers(rt.handlers());
+    examples::register_order_handlers(rt.handlers());
+    for (const char* name :
+         {"linear_workflow", "diamond_workflow", "tree_workflow", "mixed_dag_workflow", "order_fulfillment"}) {
+        auto t = rt.load_template_file(example_template_path(name));
+        if (!t)
+            FAIL("cannot load " << name << ": " << t.error());
+    }
+}
+
+/// Submits example `name` and waits for it to finish.
+template <class Runtime>
+task_view run_example(Runtime& rt, const std::string& name, json::value context)
+{
+    auto created = rt.submit({{"examples", name, std::nullopt}, std::move(context), {}, {}});
+    REQUIRE(created);
+    auto t = rt.wait(created->id, std::chrono::seconds(60));
+    REQUIRE(t);
+    return std::move(*t);
+}
+
+} // namespace tasker::test

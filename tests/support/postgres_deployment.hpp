@@ -1,0 +1,58 @@
+#pragma once
+// PostgreSQL deployments for the lifecycle suites: a fresh migrated database per test and
+// broker `B` (tasker::pgmq, or tasker::rabbitmq with a name prefix of its own), behind
+// postgres::runtime<B>. Needs TASKER_DATABASE_URL (and TASKER_RABBITMQ_URL for RabbitMQ).
+
+#include "support/deployment.hpp"
+
+#include <tasker/pgmq/broker.hpp>
+#include <tasker/postgres/runtime.hpp>
+#include <tasker/rabbitmq/broker.hpp>
+#include <tasker/testing/postgres.hpp>
+#include <tasker/testing/rabbitmq.hpp>
+
+namespace tasker::test {
+
+/// How a test makes broker `B` on the servers of the environment.
+template <class B>
+struct broker_setup;
+
+template <>
+struct broker_setup<pgmq::broker> {
+    static constexpr const char* name = "postgres + pgmq";
+    explicit broker_setup(const std::string& db_url) : config{.url = db_url, .threads = 2} {}
+    pgmq::broker_config config;
+};
+
+template <>
+struct broker_setup<rabbitmq::broker> {
+    static constexpr const char* name = "postgres + rabbitmq";
+    explicit broker_setup(const std::string&) {}
+    testing::rabbitmq_fixture server;
+    rabbitmq::broker_config config{.url = server.url, .prefix = server.prefix};
+};
+
+inline postgres::runtime_options postgres_fast_options(const std::string& url, deployment_settings s = {})
+{
+    postgres::runtime_options o{.url = url, .store_threads = 2};
+    o.worker.concurrency = 8;
+    o.worker.lease = s.lease;
+    o.worker.poll_interval = std::chrono::milliseconds(500);
+    o.orchestrator.poll_interval = std::chrono::milliseconds(500);
+    o.relay.poll_interval = std::chrono::milliseconds(500);
+    s.apply(o.templates);
+    return o;
+}
+
+template <class B>
+struct postgres_deployment {
+    static constexpr const char* name = broker_setup<B>::name;
+
+    explicit postgres_deployment(deployment_settings s = {}) : rt(postgres_fast_options(db.url(), s), broker.config) {}
+
+    testing::postgres_database db = testing::migrated_database();
+    broker_setup<B> broker{db.url()};
+    postgres::runtime<B> rt;
+};
+
+} // namespace tasker::test
