@@ -1,22 +1,16 @@
-// diamond-N on PostgreSQL + PGMQ: one orchestrator and one worker (threads here, processes
-// in a deployment) over tasker::postgres::store and tasker::pgmq::broker on a real server.
+// diamond-N on PostgreSQL with PGMQ or RabbitMQ: one orchestrator and one worker (threads
+// here, processes in a deployment) in a postgres::runtime on real servers.
 // Reports steps/s for a burst of tasks and per-hop latency (from the stored history) with
 // one task at a time. Creates, migrates and drops its own database on the server named by
 // --url or TASKER_DATABASE_URL, and prints the server settings it ran with.
 #include "diamond_shape.hpp"
 #include "scratch_database.hpp"
 
-#include <tasker/detail/run_blocking.hpp>
-#include <tasker/engine/client.hpp>
-#include <tasker/engine/orchestrator.hpp>
-#include <tasker/engine/worker.hpp>
 #include <tasker/pgmq/broker.hpp>
-#include <tasker/postgres/store.hpp>
+#include <tasker/postgres/runtime.hpp>
+#include <tasker/rabbitmq/broker.hpp>
 
 #include <CLI/CLI.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -36,74 +30,66 @@ struct settings {
     std::size_t concurrency = 16;
     std::size_t batch = 64;
     bool synchronous_commit = true;
+    std::string broker = "pgmq";
+    std::string amqp_url;
 };
 
-/// One orchestrator and one worker, each on its own thread and io_context.
-struct node {
-    postgres::store tasks;
-    pgmq::broker messages;
-    asio::io_context orchestrator_io;
-    asio::io_context worker_io;
-    orchestrator<postgres::store, pgmq::broker> orch;
-    worker<postgres::store, pgmq::broker> work;
-    std::thread orchestrator_thread;
-    std::thread worker_thread;
-
-    node(const std::string& url, const handler_registry& handlers, const settings& s)
-        : tasks({url, 4, 0}), messages({url, 4, pgmq::wake_mode::hybrid}),
-          orch(orchestrator_io.get_executor(), tasks, messages, orchestrator_options(s)),
-          work(worker_io.get_executor(), tasks, messages, handlers, worker_options(s))
-    {
-        asio::co_spawn(orchestrator_io, orch.run(), asio::detached);
-        asio::co_spawn(worker_io, work.run(), asio::detached);
-        orchestrator_thread = std::thread([this] { orchestrator_io.run(); });
-        worker_thread = std::thread([this] { worker_io.run(); });
-    }
-
-    ~node()
-    {
-        work.stop(std::chrono::seconds(1));
-        orch.stop();
-        worker_thread.join();
-        orchestrator_thread.join();
-    }
-
-    static orchestrator_config orchestrator_options(const settings& s)
-    {
-        orchestrator_config c;
-        c.batch_size = s.batch;
-        return c;
-    }
-
-    static worker_config worker_options(const settings& s)
-    {
-        worker_config c;
-        c.namespaces = {"bench"};
-        c.concurrency = s.concurrency;
-        c.batch_size = s.batch;
-        c.execution = handler_execution::inline_on_worker; // handlers do nothing: measure tasker
-        return c;
-    }
-};
-
-std::vector<task_id> submit(client<postgres::store>& front, int count, const std::string& name)
+postgres::runtime_options runtime_options(const std::string& url, const settings& s)
 {
-    std::vector<task_id> ids;
-    ids.reserve(count);
-    for (int i = 0; i < count; ++i) {
-        task_request r{{"bench", name, std::nullopt}, json::object{}, {}, {}};
-        ids.push_back(detail::run_blocking(front.submit(std::move(r))).value().id);
-    }
-    return ids;
+    postgres::runtime_options o{.url = url};
+    o.orchestrator.batch_size = s.batch;
+    o.worker.namespaces = {"bench"};
+    o.worker.concurrency = s.concurrency;
+    o.worker.batch_size = s.batch;
+    o.worker.execution = handler_execution::inline_on_worker; // handlers do nothing: measure tasker
+    o.relay.batch_size = 4 * s.batch;
+    return o;
 }
 
-task_view finish(client<postgres::store>& front, const task_id& id)
+template <class B>
+task_view finish(postgres::runtime<B>& rt, const task_id& id)
 {
-    auto t = detail::run_blocking(front.wait_until_finished(id, std::chrono::system_clock::now() + std::chrono::minutes(5)))
-                 .value();
+    auto t = rt.wait(id, std::chrono::minutes(5)).value();
     if (t.state != task_state::complete)
         throw std::runtime_error("a benchmark task ended " + std::string(to_string(t.state)));
     return t;
+}
+
+/// One process: orchestrator, worker (and the outbox relay for brokers other than PGMQ).
+template <class B, class BrokerConfig>
+void run(const std::string& url, const settings& s, const BrokerConfig& broker)
+{
+    postgres::runtime<B> rt(runtime_options(url, s), broker);
+    rt.handlers().add("bench.noop", [](step_context&) { return success(); });
+    const auto tmpl = bench::diamond_template(s.width);
+    rt.register_template(tmpl).value();
+    rt.start().value();
+    const auto steps_per_task = static_cast<double>(s.width + 2);
+    auto submit = [&] {
+        task_request r{{"bench", tmpl.name, std::nullopt}, json::object{}, {}, {}};
+        return rt.submit(std::move(r)).value().id;
+    };
+
+    const auto start = steady::now();
+    std::vector<task_id> ids;
+    ids.reserve(s.tasks);
+    for (int i = 0; i < s.tasks; ++i)
+        ids.push_back(submit());
+    for (const auto& id : ids)
+        finish(rt, id);
+    const double seconds = std::chrono::duration<double>(steady::now() - start).count();
+    std::cout << "diamond-" << s.width << " on " << s.broker << ": " << s.tasks << " tasks (" << s.tasks * (s.width + 2)
+              << " steps) submitted at once, worker concurrency " << s.concurrency << ", batch " << s.batch << "\n";
+    std::cout << "throughput: " << static_cast<long>(s.tasks * steps_per_task / seconds) << " steps/s (" << seconds
+              << " s, submission included)\n";
+
+    if (s.latency_tasks > 0) {
+        bench::hop_samples hops;
+        for (int i = 0; i < s.latency_tasks; ++i)
+            hops.add(finish(rt, submit()));
+        std::cout << "one task at a time: " << bench::describe(hops) << "\n";
+    }
+    rt.stop(std::chrono::seconds(1));
 }
 
 } // namespace
@@ -113,7 +99,9 @@ int main(int argc, char** argv)
     settings s;
     if (const char* env = std::getenv("TASKER_DATABASE_URL"))
         s.url = env;
-    CLI::App app{"diamond-N on PostgreSQL + PGMQ: steps/s and per-hop latency"};
+    if (const char* env = std::getenv("TASKER_RABBITMQ_URL"))
+        s.amqp_url = env;
+    CLI::App app{"diamond-N on PostgreSQL with PGMQ or RabbitMQ: steps/s and per-hop latency"};
     app.add_option("--url", s.url, "maintenance database URL (default: TASKER_DATABASE_URL)");
     app.add_option("--tasks", s.tasks, "tasks submitted at once in the throughput run")->capture_default_str();
     app.add_option("--width", s.width, "parallel middle steps of the diamond (N)")->capture_default_str();
@@ -121,6 +109,8 @@ int main(int argc, char** argv)
     app.add_option("--concurrency", s.concurrency, "steps a worker runs at once")->capture_default_str();
     app.add_option("--batch", s.batch, "messages per read for orchestrator and worker")->capture_default_str();
     app.add_flag("!--async-commit", s.synchronous_commit, "run with synchronous_commit = off");
+    app.add_option("--broker", s.broker, "message broker")->check(CLI::IsMember({"pgmq", "rabbitmq"}))->capture_default_str();
+    app.add_option("--amqp-url", s.amqp_url, "RabbitMQ URL for --broker rabbitmq (default: TASKER_RABBITMQ_URL)");
     CLI11_PARSE(app, argc, argv);
     if (s.url.empty()) {
         std::cerr << "give --url or set TASKER_DATABASE_URL\n";
@@ -128,33 +118,14 @@ int main(int argc, char** argv)
     }
 
     const bench::scratch_database db(s.url, s.synchronous_commit);
-    const auto& url = db.url();
-    {
-        handler_registry handlers;
-        handlers.add("bench.noop", [](step_context&) { return success(); });
-        postgres::store admin({url, 2, 0});
-        client<postgres::store> front(admin);
-        const auto tmpl = bench::diamond_template(s.width);
-        detail::run_blocking(front.register_template(tmpl)).value();
-        node n(url, handlers, s);
-        const auto steps_per_task = static_cast<double>(s.width + 2);
-
-        const auto start = steady::now();
-        const auto ids = submit(front, s.tasks, tmpl.name);
-        for (const auto& id : ids)
-            finish(front, id);
-        const double seconds = std::chrono::duration<double>(steady::now() - start).count();
-        std::cout << "diamond-" << s.width << ": " << s.tasks << " tasks (" << s.tasks * (s.width + 2)
-                  << " steps) submitted at once, worker concurrency " << s.concurrency << ", batch " << s.batch << "\n";
-        std::cout << "throughput: " << static_cast<long>(s.tasks * steps_per_task / seconds) << " steps/s ("
-                  << seconds << " s, submission included)\n";
-
-        if (s.latency_tasks > 0) {
-            bench::hop_samples hops;
-            for (int i = 0; i < s.latency_tasks; ++i)
-                hops.add(finish(front, submit(front, 1, tmpl.name)[0]));
-            std::cout << "one task at a time: " << bench::describe(hops) << "\n";
+    if (s.broker == "rabbitmq") {
+        if (s.amqp_url.empty()) {
+            std::cerr << "give --amqp-url or set TASKER_RABBITMQ_URL\n";
+            return 1;
         }
+        run<rabbitmq::broker>(db.url(), s, rabbitmq::broker_config{.url = s.amqp_url, .prefix = "bench."});
+    } else {
+        run<pgmq::broker>(db.url(), s, pgmq::broker_config{.url = db.url()});
     }
     return 0;
 }
