@@ -146,3 +146,18 @@ TEST_CASE("outbox: a relay dying between publish and delete loses nothing", "[po
     for (const auto& [task, n] : times)
         CHECK(n == (claimed.contains(task) ? 2 : 1)); // the dead relay's ones twice: harmless
 }
+
+TEST_CASE("outbox: waiting without a database still waits (a relay backing off never spins)", "[postgres][outbox]")
+{
+    postgres::outbox box("postgresql://tasker@127.0.0.1:1/nowhere?connect_timeout=2");
+    const auto started = std::chrono::steady_clock::now();
+    auto waited = box.wait(300ms);
+    REQUIRE_FALSE(waited);
+    CHECK(waited.error().code == errc::backend_unavailable);
+    CHECK(std::chrono::steady_clock::now() - started >= 300ms);
+    // interrupt() still ends it early
+    box.interrupt();
+    const auto again = std::chrono::steady_clock::now();
+    (void)box.wait(10s);
+    CHECK(std::chrono::steady_clock::now() - again < 5s);
+}

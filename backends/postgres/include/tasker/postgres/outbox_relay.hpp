@@ -23,9 +23,10 @@ struct outbox_relay_config {
     std::string url;
     /// Messages claimed and published per round.
     std::size_t batch_size = 500;
-    /// How long a claim keeps other relays off a message: a relay that dies after publishing
-    /// leaves it to be published again (a duplicate) once this runs out.
-    duration claim = std::chrono::seconds(30);
+    /// How long a claim keeps other relays off a message: what a relay that dies held is
+    /// published by another once this runs out (late if the dead one had not published it
+    /// yet, a duplicate if it had). Keep it well above a batch's publish time.
+    duration claim = std::chrono::seconds(5);
     /// A look at the table without a notification (NOTIFY wakes the relay at once).
     duration poll_interval = std::chrono::seconds(1);
     logger log{};
