@@ -71,6 +71,7 @@ struct leased {
 struct consumer {
     bool consuming = false; ///< on the current connection
     std::deque<arrived> ready;
+    std::chrono::steady_clock::time_point last_read{}; ///< by `read` or `wait`
 };
 
 /// Publishes waiting for their confirms; `done` runs once all are confirmed (or one is not).
@@ -218,6 +219,7 @@ struct broker::impl {
             if (link)
                 (void)pump();
             expire_leases();
+            release_unread();
             keep_alive();
             if (!link && !consumers.empty() && steady::now() >= next_attempt)
                 (void)connected(); // consumers resume by themselves after a broker restart
@@ -252,6 +254,9 @@ struct broker::impl {
         };
         for (const auto& [id, l] : leases)
             until(l.until);
+        for (const auto& [q, c] : consumers)
+            if (c.consuming && !c.ready.empty())
+                until(c.last_read + config.hold);
         if (link && config.heartbeat > duration::zero())
             until(last_heartbeat + config.heartbeat / 2);
         if (!link && !consumers.empty())
@@ -561,6 +566,33 @@ struct broker::impl {
         publish(q, std::move(copy), delay, std::move(ack_original));
     }
 
+    /// Consumers whose deliveries nobody read for `hold`: paused, and their deliveries put
+    /// back in the queue (published again with the same read count, then acked) for other
+    /// consumers. The next `read` or `wait` resumes the consumer.
+    void release_unread()
+    {
+        const auto now = steady::now();
+        for (auto& [q, c] : consumers) {
+            if (!link || !c.consuming || c.ready.empty() || now - c.last_read < config.hold)
+                continue;
+            if (auto ok = link->cancel(amqp_name(q)); !ok) {
+                (void)broke(ok.error());
+                return;
+            }
+            c.consuming = false;
+            (void)pump(); // deliveries sent before the cancel took effect
+            if (!link)
+                return;
+            auto unread = std::move(c.ready);
+            c.ready.clear();
+            for (auto& a : unread) {
+                const auto before = a.read_count - 1; // never handed out: not a delivery
+                leased l{q, a.tag, generation, {}, std::move(a.body), before};
+                give_back(std::move(l), duration::zero(), [](result<void>) {});
+            }
+        }
+    }
+
     void keep_alive()
     {
         if (!link || config.heartbeat <= duration::zero())
@@ -582,6 +614,7 @@ struct broker::impl {
         if (!c)
             return c.error();
         auto& con = consumers[q];
+        con.last_read = steady::now();
         if (auto ok = start_consuming(q, con); !ok)
             return ok.error();
         return con.ready.size();

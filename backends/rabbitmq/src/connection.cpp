@@ -241,6 +241,12 @@ result<void> connection::consume(const std::string& queue, const std::string& co
     return rpc_status("consuming from " + queue);
 }
 
+result<void> connection::cancel(const std::string& consumer_tag)
+{
+    amqp_basic_cancel(state_, 1, bytes_of(consumer_tag));
+    return rpc_status("cancelling consumer " + consumer_tag);
+}
+
 result<void> connection::request_get(const std::string& queue)
 {
     amqp_basic_get_t get{};

@@ -81,6 +81,8 @@ public:
     result<void> bind_queue(const std::string& queue, const std::string& exchange, const std::string& key,
                             const arguments& args);
     result<void> consume(const std::string& queue, const std::string& consumer_tag);
+    /// Stops a consumer: no new deliveries (what it has not acked stays unacked).
+    result<void> cancel(const std::string& consumer_tag);
 
     /// Sends basic.get for one message of `queue`; the reply comes as a `got` or
     /// `got_nothing` event, after every delivery the server pushed to this channel before it.

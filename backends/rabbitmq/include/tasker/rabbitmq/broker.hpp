@@ -26,6 +26,10 @@ struct broker_config {
     /// wait in memory until `read` takes them. Higher is faster; lower spreads work more
     /// evenly over many worker processes.
     std::uint16_t prefetch = 64;
+    /// How long pushed deliveries may wait in this process for a `read` (a worker whose
+    /// slots are all busy does not read) before they go back to the queue for other
+    /// consumers; reading again resumes the consumer.
+    duration hold = std::chrono::seconds(1);
     duration heartbeat = std::chrono::seconds(30);
     /// Bounds connecting and every synchronous AMQP call (declarations, consume).
     duration timeout = std::chrono::seconds(10);
@@ -43,6 +47,8 @@ struct broker_config {
 ///   count one higher, then the original is acked — so it comes back even while this
 ///   process lives. If the process or its connection dies, RabbitMQ requeues what it had
 ///   not acked (its next `read_count` then counts that redelivery once however many there were).
+/// - Deliveries no `read` takes within `hold` go back to the queue (the consumer pauses
+///   until the next `read`), so a busy process does not sit on work others could do.
 /// - Delays (`send` with a delay, `nack`) go through per-delay TTL queues that dead-letter into
 ///   the work queue (`delay_bucket`: up to 10% late, never early).
 /// - A message that is not a tasker message is rejected into the dead-letter queue.
