@@ -1,4 +1,5 @@
-// tasker-node: one process of a tasker cluster on PostgreSQL + PGMQ. Run an orchestrator
+// tasker-node: one process of a tasker cluster on PostgreSQL, with PGMQ or RabbitMQ carrying
+// the messages (--broker; the engine sees one `any_broker` either way). Run an orchestrator
 // and any number of workers, on any machines, against one database, then submit tasks:
 //
 //     tasker-node --url $URL --migrate
@@ -22,9 +23,12 @@
 #include <tasker/engine/orchestrator.hpp>
 #include <tasker/engine/shutdown_signals.hpp>
 #include <tasker/engine/worker.hpp>
+#include <tasker/messaging/any_broker.hpp>
 #include <tasker/pgmq/broker.hpp>
 #include <tasker/postgres/migrations.hpp>
+#include <tasker/postgres/outbox_relay.hpp>
 #include <tasker/postgres/store.hpp>
+#include <tasker/rabbitmq/broker.hpp>
 #include <tasker/spdlog_logger.hpp>
 
 #include <CLI/CLI.hpp>
@@ -52,6 +56,8 @@ constexpr const char* example_templates[] = {"linear_workflow", "diamond_workflo
 struct options {
     std::string url;
     bool migrate = false;
+    std::string broker = "pgmq";
+    std::string amqp_url;
     // a cluster process
     std::string role;
     std::size_t concurrency = 8;
@@ -68,12 +74,19 @@ struct options {
     int step_delay_ms = 0;
 };
 
-int serve(const options& o, postgres::store& store, pgmq::broker& broker, const handler_registry& handlers)
+int serve(const options& o, postgres::store& store, any_broker& broker, const handler_registry& handlers)
 {
     asio::io_context io;
     const auto log = make_spdlog_logger();
-    std::optional<orchestrator<postgres::store, pgmq::broker>> orch;
-    std::optional<worker<postgres::store, pgmq::broker>> work;
+    // With RabbitMQ the store's messages wait in the outbox table: every serving process
+    // relays them (relays share the table safely).
+    std::optional<postgres::outbox_relay<any_broker>> relay;
+    if (store.config().route == postgres::message_route::outbox) {
+        relay.emplace(postgres::outbox_relay_config{.url = o.url, .log = log}, broker);
+        relay->start();
+    }
+    std::optional<orchestrator<postgres::store, any_broker>> orch;
+    std::optional<worker<postgres::store, any_broker>> work;
     if (o.role == "orchestrator") {
         orchestrator_config c;
         c.name = "orchestrator-" + std::to_string(::getpid());
@@ -108,8 +121,10 @@ int serve(const options& o, postgres::store& store, pgmq::broker& broker, const 
         asio::co_spawn(io, orch->run(), finished);
     else
         asio::co_spawn(io, work->run(), finished);
-    std::cout << "tasker-node: " << o.role << " running (pid " << ::getpid() << ")" << std::endl;
+    std::cout << "tasker-node: " << o.role << " running on " << o.broker << " (pid " << ::getpid() << ")" << std::endl;
     io.run();
+    if (relay)
+        relay->stop(); // after the engine: what it committed last is published first
     return status;
 }
 
@@ -181,9 +196,14 @@ int main(int argc, char** argv)
     options o;
     if (const char* env = std::getenv("TASKER_DATABASE_URL"))
         o.url = env;
-    CLI::App app{"One process of a tasker cluster on PostgreSQL + PGMQ"};
+    if (const char* env = std::getenv("TASKER_RABBITMQ_URL"))
+        o.amqp_url = env;
+    CLI::App app{"One process of a tasker cluster on PostgreSQL, with PGMQ or RabbitMQ"};
     app.add_option("--url", o.url, "database URL (default: TASKER_DATABASE_URL)");
     app.add_flag("--migrate", o.migrate, "apply pending migrations first");
+    app.add_option("--broker", o.broker, "what carries the messages (every process of a cluster must agree)")
+        ->check(CLI::IsMember({"pgmq", "rabbitmq"}))->capture_default_str();
+    app.add_option("--amqp-url", o.amqp_url, "RabbitMQ URL for --broker rabbitmq (default: TASKER_RABBITMQ_URL)");
 
     const char* serving_group = "Run an orchestrator or a worker";
     app.add_option("--role", o.role, "run as this until SIGINT/SIGTERM")
@@ -220,6 +240,10 @@ int main(int argc, char** argv)
         std::cerr << "tasker-node: give --url (or TASKER_DATABASE_URL) and --migrate, --role, --submit or --verify\n";
         return 2;
     }
+    if (o.broker == "rabbitmq" && o.amqp_url.empty()) {
+        std::cerr << "tasker-node: --broker rabbitmq needs --amqp-url (or TASKER_RABBITMQ_URL)\n";
+        return 2;
+    }
 
     if (o.migrate) {
         auto applied = postgres::migrate(o.url, TASKER_MIGRATIONS_DIR);
@@ -228,8 +252,11 @@ int main(int argc, char** argv)
             return 1;
         }
     }
-    postgres::store store({o.url, 4, 0});
-    pgmq::broker broker({o.url, 4, pgmq::wake_mode::hybrid});
+    // The one place the broker is chosen; everything below works with either.
+    const bool rabbit = o.broker == "rabbitmq";
+    postgres::store store({.url = o.url, .route = rabbit ? postgres::message_route::outbox : postgres::message_route::pgmq});
+    any_broker broker = rabbit ? any_broker(std::make_unique<rabbitmq::broker>(rabbitmq::broker_config{.url = o.amqp_url}))
+                               : any_broker(std::make_unique<pgmq::broker>(pgmq::broker_config{.url = o.url}));
     handler_registry example_handlers;
     examples::register_math_handlers(example_handlers);
     examples::register_order_handlers(example_handlers);
