@@ -67,6 +67,12 @@ std::optional<wake_mode> wake_mode_from_string(std::string_view s) noexcept
 
 std::ostream& operator<<(std::ostream& os, wake_mode m) { return os << to_string(m); }
 
+// Reads, acks, nacks and lease extensions commit without waiting for their WAL flush: lost in
+// a database crash, they only make a message visible again (delivered once more, which every
+// consumer handles: at-least-once). Sends keep synchronous commit: a send that returned is
+// durable. (set_config(..., true) lasts for the statement's own transaction.)
+#define ASYNC_COMMIT "set_config('synchronous_commit', 'off', true)"
+
 std::string broker::channel(queue_name q) { return "tasker_" + q.str(); }
 
 /// The broker's state: the statement pool, and a listener thread that holds one connection
@@ -269,8 +275,9 @@ awaitable<result<std::vector<delivery>>> broker::read(queue_name q, std::size_t 
             return out;
         pqxx::nontransaction tx(c); // one statement, its own transaction, one round trip
         const auto rows = tx.exec_params(
+            "with fast as (select " ASYNC_COMMIT ") "
             "select msg_id, read_ct, extract(epoch from enqueued_at)::float8, message::text "
-            "from pgmq.read($1, $2, $3)",
+            "from pgmq.read($1, $2, $3), fast",
             name, vt, qty);
         out.reserve(rows.size());
         for (const auto& row : rows) {
@@ -298,7 +305,7 @@ awaitable<result<void>> broker::ack(queue_name q, std::vector<delivery_id> ids)
         co_return result<void>{};
     auto op = [name = q.str(), array = id_array(ids)](pqxx::connection& c) -> result<void> {
         pqxx::nontransaction tx(c);
-        tx.exec_params("select count(*) from pgmq.archive($1, $2::bigint[])", name, array);
+        tx.exec_params("select " ASYNC_COMMIT ", (select count(*) from pgmq.archive($1, $2::bigint[]))", name, array);
         return {};
     };
     co_return co_await impl_->run<void>(std::move(op), "pgmq.archive");
@@ -310,7 +317,8 @@ awaitable<result<void>> broker::nack(queue_name q, delivery_id id, duration dela
         pqxx::nontransaction tx(c);
         // Visible again at once: wake readers, in the same statement.
         tx.exec_params("select case when $3 = 0 then pg_notify($4, '') end "
-                       "from (select count(*) from pgmq.set_vt($1, $2::bigint, $3::integer)) n",
+                       "from (select count(*) from pgmq.set_vt($1, $2::bigint, $3::integer)) n, "
+                       "(select " ASYNC_COMMIT ") fast",
                        name, static_cast<long long>(id), seconds, ch);
         return {};
     };
@@ -321,7 +329,8 @@ awaitable<result<void>> broker::extend_lease(queue_name q, delivery_id id, durat
 {
     auto op = [name = q.str(), id, seconds = whole_seconds(lease, 1)](pqxx::connection& c) -> result<void> {
         pqxx::nontransaction tx(c);
-        tx.exec_params("select msg_id from pgmq.set_vt($1, $2::bigint, $3)", name, static_cast<long long>(id),
+        tx.exec_params("select " ASYNC_COMMIT ", (select count(*) from pgmq.set_vt($1, $2::bigint, $3))", name,
+                       static_cast<long long>(id),
                        seconds);
         return {};
     };
