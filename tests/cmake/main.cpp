@@ -1,13 +1,20 @@
 // Runs a two-step workflow on the embedded runtime of an installed tasker.
+#include <tasker/messaging/any_broker.hpp>
 #include <tasker/pgmq/broker.hpp>
+#include <tasker/postgres/runtime.hpp>
+#include <tasker/rabbitmq/broker.hpp>
+#include <tasker/rabbitmq/topology.hpp>
 #include <tasker/tasker.hpp>
 #include <tasker/testing/postgres.hpp>
 
 #include <filesystem>
 #include <iostream>
 
-// The pgmq component links and satisfies the concept (no server is needed to check that).
+// The broker components link and satisfy the concept (no server is needed to check that).
 static_assert(tasker::message_broker<tasker::pgmq::broker>);
+static_assert(tasker::message_broker<tasker::rabbitmq::broker>);
+static_assert(tasker::postgres::route_for<tasker::pgmq::broker> == tasker::postgres::message_route::pgmq);
+static_assert(tasker::postgres::route_for<tasker::rabbitmq::broker> == tasker::postgres::message_route::outbox);
 
 int main()
 {
@@ -20,6 +27,14 @@ int main()
     std::cout << "testing_postgres migrations: " << migrations.string() << "\n";
     auto* volatile make_database = &tasker::testing::migrated_database; // linked, not called: needs a server
     (void)make_database;
+
+    // rabbitmq links: a broker is made (it connects on first use) and its delay rounding works.
+    tasker::any_broker chosen(std::make_unique<tasker::rabbitmq::broker>(tasker::rabbitmq::broker_config{}));
+    if (tasker::rabbitmq::delay_bucket(std::chrono::milliseconds(1234)) != std::chrono::milliseconds(1300) ||
+        !chosen.get<tasker::rabbitmq::broker>()) {
+        std::cerr << "rabbitmq component misbehaves\n";
+        return 1;
+    }
 
     tasker::inmemory::runtime rt;
     rt.handlers().add("consumer.hello", [](tasker::step_context&) { return tasker::success({{"hello", "world"}}); });
