@@ -1,6 +1,7 @@
 // Whole workflows on PostgreSQL with each broker, as one suite parameterised over the broker
 // type: tasker::pgmq (messages in the store's transaction) and tasker::rabbitmq (messages
-// through the outbox and its relay). Nothing but the type differs between the runs.
+// through the outbox and its relay). Nothing but the type differs between the runs. Two nodes
+// (processes in a deployment, here runtimes with nothing shared in memory) share the work.
 #include <tasker/store/timeline.hpp>
 
 #include "handlers/math_handlers.hpp"
@@ -8,6 +9,7 @@
 #include "support/catch.hpp"
 #include "support/postgres_deployment.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 
@@ -61,11 +63,17 @@ TEMPLATE_TEST_CASE("workflows on postgres: diamonds on two nodes run each step o
         CHECK(t->state == task_state::complete);
         const auto expected = examples::expected_math_results(*t->tmpl, n);
         for (const auto& s : t->steps) {
+            CHECK(s.state == step_state::complete);
             CHECK(s.attempts == 1);
             REQUIRE(s.result);
             CHECK(s.result->at("value").template to_number<std::int64_t>() == expected.at(s.name));
+            // Claimed once, by one of the two nodes.
+            CHECK(std::count_if(t->step_transitions.begin(), t->step_transitions.end(), [&](const step_transition& h) {
+                      return h.step == s.index && h.event == step_event::claim;
+                  }) == 1);
         }
     }
+    CHECK(detail::run_blocking(nodes[0]->task_store().dead_letters(10)).value().empty());
     std::uint64_t succeeded = 0;
     for (auto& node : nodes) {
         node->stop(1s);
