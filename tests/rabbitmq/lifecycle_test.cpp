@@ -1,5 +1,6 @@
 // The lifecycle suites of tests/lifecycle/*_suite.hpp on PostgreSQL, once per broker: the same test bodies as on the embedded runtime, only the type differs.
 #include "lifecycle/example_shapes_suite.hpp"
+#include "lifecycle/fan_in_suite.hpp"
 #include "lifecycle/shape_faults_suite.hpp"
 #include "support/postgres_deployment.hpp"
 
@@ -10,3 +11,5 @@ TASKER_EXAMPLE_SHAPES_SUITE(pgmq_deployment, "[postgres][lifecycle]")
 TASKER_EXAMPLE_SHAPES_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle]")
 TASKER_SHAPE_FAULTS_SUITE(pgmq_deployment, "[postgres][lifecycle][faults]")
 TASKER_SHAPE_FAULTS_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle][faults]")
+TASKER_FAN_IN_SUITE(pgmq_deployment, "[postgres][lifecycle]")
+TASKER_FAN_IN_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle]")
