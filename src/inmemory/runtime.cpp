@@ -1,7 +1,7 @@
 #include <tasker/inmemory/runtime.hpp>
 
 #include <tasker/detail/run_blocking.hpp>
-#include <tasker/engine/shutdown_signals.hpp>
+#include <tasker/engine/detail/runtime_support.hpp>
 #include <tasker/model/task_template.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -84,38 +84,12 @@ result<void> runtime::start()
     auto templates = detail::run_blocking(i.tasks.list_templates());
     if (!templates)
         return templates.error();
-    auto& namespaces = i.options.worker.namespaces;
-    if (namespaces.empty()) {
-        std::set<std::string> all;
-        for (const auto& t : *templates)
-            all.insert(t->namespace_name);
-        namespaces.assign(all.begin(), all.end());
-    }
-    if (namespaces.empty())
-        return error{errc::template_not_found, "register at least one template before start()"};
-    // The same check the worker makes, done here so start() can report it synchronously.
-    for (const auto& t : *templates)
-        if (std::find(namespaces.begin(), namespaces.end(), t->namespace_name) != namespaces.end())
-            if (auto ok = i.handlers.check(*t); !ok)
-                return ok.error();
-
+    if (auto ok = detail::choose_served_namespaces(i.options.worker.namespaces, *templates, i.handlers); !ok)
+        return ok;
     i.orch.emplace(i.orchestrator_io.get_executor(), i.tasks, i.msgs, i.options.orchestrator, i.options.clock);
     i.work.emplace(i.worker_io.get_executor(), i.tasks, i.msgs, i.handlers, i.options.worker, i.options.clock);
-    const auto report = [log = i.options.log](const char* who) {
-        return [log, who](std::exception_ptr e, result<void> r) {
-            if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& ex) {
-                    log.error("component={} event=crashed error=\"{}\"", who, ex.what());
-                }
-            } else if (!r) {
-                log.error("component={} event=failed error=\"{}\"", who, r.error().what());
-            }
-        };
-    };
-    asio::co_spawn(i.orchestrator_io, i.orch->run(), report("orchestrator"));
-    asio::co_spawn(i.worker_io, i.work->run(), report("worker"));
+    asio::co_spawn(i.orchestrator_io, i.orch->run(), detail::log_exit(i.options.log, "orchestrator"));
+    asio::co_spawn(i.worker_io, i.work->run(), detail::log_exit(i.options.log, "worker"));
     i.orchestrator_thread = std::thread([&io = i.orchestrator_io] { io.run(); });
     i.worker_thread = std::thread([&io = i.worker_io] { io.run(); });
     i.started = true;
@@ -136,15 +110,7 @@ void runtime::stop(duration grace)
 
 void runtime::run_until_signal(duration grace)
 {
-    asio::io_context io;
-    shutdown_signals signals(io.get_executor(), [&](int signo) {
-        impl_->options.log.info("event=signal signal={} grace_ms={}", signo,
-                                std::chrono::duration_cast<milliseconds>(grace).count());
-        io.stop();
-    });
-    // From here on a SIGINT or SIGTERM is ours, even before io.run() starts.
-    impl_->options.log.info("event=waiting_for_signal signals=SIGINT,SIGTERM");
-    io.run();
+    detail::wait_for_shutdown_signal(impl_->options.log, grace);
     stop(grace);
 }
 

@@ -4,7 +4,7 @@
 #include <tasker/engine/client.hpp>
 #include <tasker/engine/handler_registry.hpp>
 #include <tasker/engine/orchestrator.hpp>
-#include <tasker/engine/shutdown_signals.hpp>
+#include <tasker/engine/detail/runtime_support.hpp>
 #include <tasker/engine/worker.hpp>
 #include <tasker/logger.hpp>
 #include <tasker/messaging/message_broker.hpp>
@@ -14,9 +14,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include <algorithm>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -120,45 +118,21 @@ public:
             auto templates = detail::run_blocking(tasks_.list_templates());
             if (!templates)
                 return templates.error();
-            auto& namespaces = options_.worker.namespaces;
-            if (namespaces.empty()) {
-                std::set<std::string> all;
-                for (const auto& t : *templates)
-                    all.insert(t->namespace_name);
-                namespaces.assign(all.begin(), all.end());
-            }
-            if (namespaces.empty())
-                return error{errc::template_not_found, "register at least one template before start()"};
-            for (const auto& t : *templates)
-                if (std::find(namespaces.begin(), namespaces.end(), t->namespace_name) != namespaces.end())
-                    if (auto ok = handlers_.check(*t); !ok)
-                        return ok.error();
+            if (auto ok = detail::choose_served_namespaces(options_.worker.namespaces, *templates, handlers_); !ok)
+                return ok;
         }
         if (tasks_.config().route == message_route::outbox) {
             relay_.emplace(options_.relay, messages_);
             relay_->start();
         }
-        const auto report = [log = options_.log](const char* who) {
-            return [log, who](std::exception_ptr e, result<void> r) {
-                if (e) {
-                    try {
-                        std::rethrow_exception(e);
-                    } catch (const std::exception& ex) {
-                        log.error("component={} event=crashed error=\"{}\"", who, ex.what());
-                    }
-                } else if (!r) {
-                    log.error("component={} event=failed error=\"{}\"", who, r.error().what());
-                }
-            };
-        };
         if (options_.run_orchestrator) {
             orch_.emplace(orchestrator_io_.get_executor(), tasks_, messages_, options_.orchestrator);
-            asio::co_spawn(orchestrator_io_, orch_->run(), report("orchestrator"));
+            asio::co_spawn(orchestrator_io_, orch_->run(), detail::log_exit(options_.log, "orchestrator"));
             orchestrator_thread_ = std::thread([this] { orchestrator_io_.run(); });
         }
         if (options_.run_worker) {
             work_.emplace(worker_io_.get_executor(), tasks_, messages_, handlers_, options_.worker);
-            asio::co_spawn(worker_io_, work_->run(), report("worker"));
+            asio::co_spawn(worker_io_, work_->run(), detail::log_exit(options_.log, "worker"));
             worker_thread_ = std::thread([this] { worker_io_.run(); });
         }
         started_ = true;
@@ -187,14 +161,7 @@ public:
     /// Blocks until SIGINT or SIGTERM, then stops with `grace`.
     void run_until_signal(duration grace = std::chrono::seconds(30))
     {
-        asio::io_context io;
-        shutdown_signals signals(io.get_executor(), [&](int signo) {
-            options_.log.info("event=signal signal={} grace_ms={}", signo,
-                              std::chrono::duration_cast<milliseconds>(grace).count());
-            io.stop();
-        });
-        options_.log.info("event=waiting_for_signal signals=SIGINT,SIGTERM");
-        io.run();
+        detail::wait_for_shutdown_signal(options_.log, grace);
         stop(grace);
     }
 
