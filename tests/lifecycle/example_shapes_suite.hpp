@@ -58,7 +58,7 @@ void every_math_example_completes()
     REQUIRE(d.rt.start());
     for (const char* name : {"linear_workflow", "diamond_workflow", "tree_workflow", "mixed_dag_workflow"}) {
         INFO(name);
-        auto t = run_example(d.rt, name, json::object{{"even_number", 8}});
+        auto t = run_example(d.rt, name, json::object{{"even_number", 8}}, 60s);
         INFO(format_timeline(t));
         REQUIRE(t.state == task_state::complete);
         const auto expected = examples::expected_math_results(*t.tmpl, 8);
@@ -78,7 +78,7 @@ void flaky_payment_retries_then_completes()
     D d;
     load_examples(d.rt);
     REQUIRE(d.rt.start());
-    auto t = run_example(d.rt, "order_fulfillment", examples::sample_order());
+    auto t = run_example(d.rt, "order_fulfillment", examples::sample_order(), 60s);
     INFO(format_timeline(t));
     REQUIRE(t.state == task_state::complete);
     const auto* pay = t.step("process_payment");
@@ -101,7 +101,7 @@ void permanent_failure_ends_in_error()
     D d;
     load_examples(d.rt);
     REQUIRE(d.rt.start());
-    auto t = run_example(d.rt, "order_fulfillment", examples::sample_order("tok_declined"));
+    auto t = run_example(d.rt, "order_fulfillment", examples::sample_order("tok_declined"), 60s);
     INFO(format_timeline(t));
     REQUIRE(t.state == task_state::error);
     CHECK(t.step("validate_order")->state == step_state::complete);

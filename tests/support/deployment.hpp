@@ -41,29 +41,4 @@ struct inmemory_deployment {
     inmemory::runtime rt;
 };
 
-/// Registers every example handler and template on `rt`.
-template <class Runtime>
-void load_examples(Runtime& rt)
-{
-    examples::register_math_handlers(rt.handlers());
-    examples::register_order_handlers(rt.handlers());
-    for (const char* name :
-         {"linear_workflow", "diamond_workflow", "tree_workflow", "mixed_dag_workflow", "order_fulfillment"}) {
-        auto t = rt.load_template_file(example_template_path(name));
-        if (!t)
-            FAIL("cannot load " << name << ": " << t.error());
-    }
-}
-
-/// Submits example `name` and waits for it to finish.
-template <class Runtime>
-task_view run_example(Runtime& rt, const std::string& name, json::value context)
-{
-    auto created = rt.submit({{"examples", name, std::nullopt}, std::move(context), {}, {}});
-    REQUIRE(created);
-    auto t = rt.wait(created->id, std::chrono::seconds(60));
-    REQUIRE(t);
-    return std::move(*t);
-}
-
 } // namespace tasker::test
