@@ -198,9 +198,6 @@ struct broker::impl {
         wake();
     }
 
-    /// The RabbitMQ name of tasker queue `q` (`topology::work_queue`), also its consumer tag.
-    std::string amqp_name(const std::string& q) const { return names->prefix() + q; }
-
     // ------------------------------------------------------------------------------------
     // The loop thread
 
@@ -351,7 +348,7 @@ struct broker::impl {
         if (declared.contains(q))
             return {};
         amqp::arguments args{{.key = "x-dead-letter-exchange", .text = names->dead_letter_exchange()}};
-        if (auto ok = link->declare_queue(amqp_name(q), args); !ok)
+        if (auto ok = link->declare_queue(names->work_queue(q), args); !ok)
             return broke(ok.error());
         declared.emplace(q, steady::now());
         return {};
@@ -385,7 +382,7 @@ struct broker::impl {
             return {};
         if (auto ok = declare_work_queue(q); !ok)
             return ok;
-        if (auto ok = link->consume(amqp_name(q), amqp_name(q)); !ok) // consumer tag: the queue's name
+        if (auto ok = link->consume(names->work_queue(q), names->work_queue(q)); !ok) // consumer tag: the queue's name
             return broke(ok.error());
         c.consuming = true;
         return {};
@@ -418,7 +415,7 @@ struct broker::impl {
         auto batch = std::make_shared<confirm_batch>();
         batch->remaining = ms.size();
         batch->done = std::move(done);
-        const auto routing_key = amqp_name(q);
+        const auto routing_key = names->work_queue(q);
         for (auto& m : ms) {
             headers[0].number = m.read_count;
             auto seq = link->publish(exchange, routing_key, m.body, headers);
@@ -472,7 +469,7 @@ struct broker::impl {
             case amqp::event::kind::cancelled:
                 // The queue was deleted under us: consume again (it is declared anew) on next use.
                 for (auto& [q, c] : consumers)
-                    if (amqp_name(q) == (*e)->message.consumer_tag)
+                    if (names->work_queue(q) == (*e)->message.consumer_tag)
                         c.consuming = false, c.ready.clear(), declared.erase(q);
                 break;
             }
@@ -575,7 +572,7 @@ struct broker::impl {
         for (auto& [q, c] : consumers) {
             if (!link || !c.consuming || c.ready.empty() || now - c.last_read < config.hold)
                 continue;
-            if (auto ok = link->cancel(amqp_name(q)); !ok) {
+            if (auto ok = link->cancel(names->work_queue(q)); !ok) {
                 (void)broke(ok.error());
                 return;
             }
@@ -630,7 +627,7 @@ struct broker::impl {
             // Deliveries are pushed, so a message sent (and confirmed) just now may still be on
             // its way. basic.get takes one left in the queue and is a barrier: every delivery
             // pushed before it has arrived once it returns.
-            if (auto sent = link->request_get(amqp_name(q)); !sent)
+            if (auto sent = link->request_get(names->work_queue(q)); !sent)
                 return broke(sent.error());
             if (auto answered = pump(q); !answered)
                 return answered.error();

@@ -29,7 +29,8 @@ public:
 
     const std::string& prefix() const noexcept { return prefix_; }
 
-    std::string work_queue(queue_name q) const { return prefix_ + q.str(); }
+    /// The queue of tasker queue `q` (a `queue_name`'s text), also its consumer tag.
+    std::string work_queue(std::string_view q) const { return prefix_ + std::string(q); }
     std::string dead_letter_exchange() const { return prefix_ + "dead-letter"; }
     std::string dead_letter_queue() const { return prefix_ + "dead-letter"; }
     std::string delay_exchange() const { return prefix_ + "delay"; }
