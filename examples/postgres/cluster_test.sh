@@ -8,31 +8,15 @@
 # Needs TASKER_DATABASE_URL (a maintenance database URL); uses its own database.
 set -euo pipefail
 node=$1
-: "${TASKER_DATABASE_URL:?TASKER_DATABASE_URL must name a PostgreSQL server (script/test starts one)}"
 tasks=1000
 lease=3 # seconds: the killed worker's steps are taken over this long after its last heartbeat
 slack=5 # seconds on top of the lease for: redelivery, lost-worker failure, retry backoff, a rerun
 template=diamond_workflow_with_retries
 
 start=$(date +%s.%N)
-db="tasker_cluster_$$_$RANDOM"
-psql "$TASKER_DATABASE_URL" -qc "CREATE DATABASE $db"
-url="${TASKER_DATABASE_URL%/*}/$db"
-log=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  psql "$TASKER_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
-  rm -rf "$log"
-}
-trap cleanup EXIT
-sql() { psql "$url" -XAtqc "$1"; }
-fail() {
-  echo "FAIL: $*"
-  for f in "$log"/*.log; do echo "--- $(basename "$f")"; tail -15 "$f"; done
-  exit 1
-}
+# shellcheck source=examples/postgres/cluster_lib.sh
+. "$(dirname "$0")/cluster_lib.sh"
+cluster_setup cluster
 
 "$node" --url "$url" --migrate
 for i in 1 2; do

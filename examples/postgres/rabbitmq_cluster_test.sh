@@ -7,28 +7,13 @@
 # Needs TASKER_DATABASE_URL and TASKER_RABBITMQ_URL; uses its own database and queue names.
 set -euo pipefail
 node=$1
-: "${TASKER_DATABASE_URL:?TASKER_DATABASE_URL must name a PostgreSQL server (script/test starts one)}"
 : "${TASKER_RABBITMQ_URL:?TASKER_RABBITMQ_URL must name a RabbitMQ server (script/test starts one)}"
 tasks=200
 lease=3
 
-db="tasker_rabbit_cluster_$$_$RANDOM"
-psql "$TASKER_DATABASE_URL" -qc "CREATE DATABASE $db"
-url="${TASKER_DATABASE_URL%/*}/$db"
-log=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  psql "$TASKER_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
-  rm -rf "$log"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for f in "$log"/*.log; do echo "--- $(basename "$f")"; tail -15 "$f"; done
-  exit 1
-}
+# shellcheck source=examples/postgres/cluster_lib.sh
+. "$(dirname "$0")/cluster_lib.sh"
+cluster_setup rabbit_cluster
 # Not a shell function: $! must be the node's own pid, for the kill below.
 on_rabbitmq=(--url "$url" --broker rabbitmq)
 

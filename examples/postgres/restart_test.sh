@@ -7,7 +7,6 @@
 # whose `restart` argument restarts that server: script/lib/postgres.sh makes both.
 set -euo pipefail
 node=$1
-: "${TASKER_DATABASE_URL:?TASKER_DATABASE_URL must name a PostgreSQL server (script/test starts one)}"
 if [ -z "${TASKER_POSTGRES_CTL:-}" ]; then
   echo "FAIL: this test restarts the database server, so it needs one it may restart: TASKER_POSTGRES_CTL"
   echo "must name a command whose 'restart' argument restarts the server of TASKER_DATABASE_URL."
@@ -21,24 +20,9 @@ lease=3
 template=diamond_workflow_with_retries
 
 start=$(date +%s.%N)
-db="tasker_restart_$$_$RANDOM"
-psql "$TASKER_DATABASE_URL" -qc "CREATE DATABASE $db"
-url="${TASKER_DATABASE_URL%/*}/$db"
-log=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  psql "$TASKER_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
-  rm -rf "$log"
-}
-trap cleanup EXIT
-sql() { psql "$url" -XAtqc "$1"; }
-fail() {
-  echo "FAIL: $*"
-  for f in "$log"/*.log; do echo "--- $(basename "$f")"; tail -20 "$f"; done
-  exit 1
-}
+# shellcheck source=examples/postgres/cluster_lib.sh
+. "$(dirname "$0")/cluster_lib.sh"
+cluster_setup restart
 
 "$node" --url "$url" --migrate
 "$node" --url "$url" --role orchestrator --lease $lease >"$log/orchestrator.log" 2>&1 & pids+=($!)
