@@ -34,7 +34,7 @@ struct settings {
     std::string amqp_url;
 };
 
-postgres::runtime_options runtime_options(const std::string& url, const settings& s)
+postgres::runtime_options bench_options(const std::string& url, const settings& s)
 {
     postgres::runtime_options o{.url = url};
     o.orchestrator.batch_size = s.batch;
@@ -59,7 +59,7 @@ task_view finish(postgres::runtime<B>& rt, const task_id& id)
 template <class B, class BrokerConfig>
 void run(const std::string& url, const settings& s, const BrokerConfig& broker)
 {
-    postgres::runtime<B> rt(runtime_options(url, s), broker);
+    postgres::runtime<B> rt(bench_options(url, s), broker);
     rt.handlers().add("bench.noop", [](step_context&) { return success(); });
     const auto tmpl = bench::diamond_template(s.width);
     rt.register_template(tmpl).value();
