@@ -283,3 +283,37 @@ TEST_CASE("postgres store: two orchestrators finishing both parents enqueue the 
               }) == 1);
     }
 }
+
+TEST_CASE("postgres store: a write refused after taking its locks leaves no transaction open", "[postgres][store]")
+{
+    // A write begins with its locks and ends with its commit, each sent along with a statement
+    // (write_transaction): a refusal in between must roll back, or the connection would carry
+    // the open transaction -- and its locks -- into the next operation.
+    const auto db = testing::migrated_database();
+    postgres::store tasks({db.url(), 1, 5}); // one connection: every operation reuses it
+    const auto tmpl = test::await_value(tasks.register_template(*test::diamond()));
+    const auto id = test::await_value(tasks.create_task({tmpl, make_json(json::object{}), {}, {}})).id;
+    const auto before = test::await_value(tasks.get_task(id));
+
+    // Resolving a task that has not failed is refused by the decision core, under the lock.
+    const auto refused = blocking(tasks.apply_action(id, action::resolve_task{}));
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error() == errc::illegal_transition);
+
+    pqxx::connection observer(db.url());
+    pqxx::nontransaction look(observer);
+    CHECK(look.exec1("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND state LIKE 'idle in transaction%'")[0]
+              .as<int>() == 0);
+    CHECK(look.exec1("SELECT count(*) FROM pg_locks AS l JOIN pg_class AS c ON c.oid = l.relation "
+                     "WHERE c.relname = 'tasks' AND l.pid <> pg_backend_pid()")[0]
+              .as<int>() == 0);
+    const auto after = test::await_value(tasks.get_task(id));
+    CHECK(after.state == before.state);
+    CHECK(after.step_transitions.size() == before.step_transitions.size());
+
+    // The same connection then writes normally: its claim commits and stays.
+    std::vector<claim_request> claim{{{id, 0}, 1, 30s}};
+    REQUIRE(test::await_value(tasks.claim_steps(std::move(claim)))[0].status == claim_status::claimed);
+    CHECK(test::await_value(postgres::store({db.url(), 1, 6}).get_task(id)).steps[0].state == step_state::in_progress);
+}

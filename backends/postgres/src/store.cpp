@@ -163,8 +163,9 @@ awaitable<result<task_created>> store::create_task(new_task nt)
     const auto id = impl_->next_id();
     const auto random = impl_->next_random();
     auto op = [impl = impl_.get(), nt = std::move(nt), id, random](pqxx::connection& c) -> result<task_created> {
-        pqxx::work tx(c);
-        auto found = impl->find_template(tx, {nt.tmpl->namespace_name, nt.tmpl->name, nt.tmpl->version});
+        write_transaction tx(c);
+        tx.begin_with({});
+        auto found = impl->find_template(tx.statements(), {nt.tmpl->namespace_name, nt.tmpl->name, nt.tmpl->version});
         if (!found)
             return found.error();
         auto& [template_id, tmpl] = *found;
@@ -191,10 +192,10 @@ awaitable<result<task_created>> store::create_task(new_task nt)
         task_state final_state = t.state;
         for (const auto& ch : d.task_changes)
             final_state = ch.to;
-        const auto inserted = exec(tx, insert_task, id.to_string(), template_id, name_of(final_state), context,
+        const auto inserted = exec(tx.statements(), insert_task, id.to_string(), template_id, name_of(final_state), context,
                                    nt.identity_key, nt.correlation_id);
         if (inserted.empty()) { // the identity key names an existing task
-            const auto existing = exec(tx, identified_task, template_id, nt.identity_key);
+            const auto existing = exec(tx.statements(), identified_task, template_id, nt.identity_key);
             if (existing.empty())
                 return error{errc::state_conflict, "a task with identity key '" + nt.identity_key + "' vanished"};
             return task_created{parse_task_id(existing[0][0]), false};
@@ -204,9 +205,8 @@ awaitable<result<task_created>> store::create_task(new_task nt)
         json::array states;
         for (const auto& s : t.status)
             states.emplace_back(to_string(s.state));
-        exec(tx, insert_steps, id.to_string(), json::serialize(states));
-        commit_changes(tx, cs, {&t});
-        tx.commit();
+        exec(tx.statements(), insert_steps, id.to_string(), json::serialize(states));
+        commit(tx, cs, {&t});
         return task_created{id, true};
     };
     co_return co_await impl_->run<task_created>(std::move(op), "create_task");

@@ -65,7 +65,7 @@ awaitable<result<std::vector<claim_outcome>>> store::claim_steps(std::vector<cla
 
     auto op = [impl = impl_.get(), reqs = std::move(reqs)](pqxx::connection& c) -> result<std::vector<claim_outcome>> {
         std::vector<claim_outcome> out(reqs.size());
-        pqxx::work tx(c);
+        write_transaction tx(c);
         auto [rows, now_us] = impl->lock_tasks(tx, task_ids(reqs, [](const claim_request& r) { return r.ref.task; }));
         changeset cs(now_us, impl->config.route);
         const time_point now = from_us(now_us);
@@ -117,7 +117,7 @@ awaitable<result<std::vector<claim_outcome>>> store::claim_steps(std::vector<cla
             std::vector<task_row*> claiming;
             for (auto k : claimed)
                 claiming.push_back(find_row(rows, out[k].claim.ref.task));
-            if (auto loaded = impl->load_templates(tx, claiming); !loaded)
+            if (auto loaded = impl->load_templates(tx.statements(), claiming); !loaded)
                 return loaded.error();
             std::vector<task_id> with_claims;
             json::array ancestors;
@@ -131,7 +131,7 @@ awaitable<result<std::vector<claim_outcome>>> store::claim_steps(std::vector<cla
             with_claims.erase(std::unique(with_claims.begin(), with_claims.end()), with_claims.end());
             std::map<task_id, json_ptr> contexts;
             std::map<std::pair<task_id, std::uint32_t>, json_ptr> results;
-            for (const auto& row : exec(tx, payload, uuid_array(with_claims), json::serialize(ancestors))) {
+            for (const auto& row : exec(tx.statements(), payload, uuid_array(with_claims), json::serialize(ancestors))) {
                 const auto id = parse_task_id(row[0]);
                 const auto step = row[1].as<int>();
                 if (step < 0)
@@ -150,8 +150,7 @@ awaitable<result<std::vector<claim_outcome>>> store::claim_steps(std::vector<cla
                     claim.ancestor_results.emplace_back(a, results[{claim.ref.task, a}]);
             }
         }
-        commit_changes(tx, cs, pointers(rows));
-        tx.commit();
+        commit(tx, cs, pointers(rows));
         return out;
     };
     co_return co_await impl_->run<std::vector<claim_outcome>>(std::move(op), "claim_steps");
@@ -178,10 +177,10 @@ awaitable<result<std::vector<bool>>> store::extend_leases(std::vector<lease_exte
                                         {"step", e.ref.step},
                                         {"attempt", e.attempt},
                                         {"lease_us", to_us(e.lease)}});
-        pqxx::work tx(c);
+        write_transaction tx(c);
         // The task locks first, like every writer: no lock cycle with a writer of these steps.
         impl->lock_tasks(tx, task_ids(exts, [](const lease_extension& e) { return e.ref.task; }));
-        for (const auto& row : exec(tx, extend, json::serialize(rows))) {
+        for (const auto& row : exec(tx.statements(), extend, json::serialize(rows))) {
             const auto id = parse_task_id(row[0]);
             const auto step = row[1].as<std::uint32_t>();
             const auto attempt = row[2].as<std::uint32_t>();
@@ -189,7 +188,7 @@ awaitable<result<std::vector<bool>>> store::extend_leases(std::vector<lease_exte
                 if (exts[k].ref.task == id && exts[k].ref.step == step && exts[k].attempt == attempt)
                     out[k] = true;
         }
-        tx.commit();
+        tx.commit_with({});
         return out;
     };
     co_return co_await impl_->run<std::vector<bool>>(std::move(op), "extend_leases");
@@ -200,7 +199,7 @@ awaitable<result<std::vector<record_status>>> store::record_results(std::vector<
     auto op = [impl = impl_.get(),
                outcomes = std::move(outcomes)](pqxx::connection& c) mutable -> result<std::vector<record_status>> {
         std::vector<record_status> out(outcomes.size(), record_status::ignored);
-        pqxx::work tx(c);
+        write_transaction tx(c);
         auto [rows, now_us] =
             impl->lock_tasks(tx, task_ids(outcomes, [](const step_outcome& o) { return o.ref.task; }));
         changeset cs(now_us, impl->config.route);
@@ -229,8 +228,7 @@ awaitable<result<std::vector<record_status>>> store::record_results(std::vector<
             cs.send(orchestration_queue(), message{message_kind::step_result, o.ref.step, o.attempt, t->id});
             out[k] = record_status::recorded;
         }
-        commit_changes(tx, cs, pointers(rows));
-        tx.commit();
+        commit(tx, cs, pointers(rows));
         return out;
     };
     co_return co_await impl_->run<std::vector<record_status>>(std::move(op), "record_results");
@@ -247,9 +245,9 @@ awaitable<result<void>> store::process(std::vector<message> events)
     if (events.empty())
         co_return result<void>{};
     auto op = [impl = impl_.get(), events = std::move(events)](pqxx::connection& c) -> result<void> {
-        pqxx::work tx(c);
+        write_transaction tx(c);
         auto [rows, now_us] = impl->lock_tasks(tx, task_ids(events, [](const message& m) { return m.task; }));
-        if (auto loaded = impl->load_templates(tx, pointers(rows)); !loaded)
+        if (auto loaded = impl->load_templates(tx.statements(), pointers(rows)); !loaded)
             return loaded.error();
         changeset cs(now_us, impl->config.route);
         decision d;
@@ -267,8 +265,7 @@ awaitable<result<void>> store::process(std::vector<message> events)
             if (decide(*t->tmpl, t->id, t->state, t->status, in, impl->next_random(), d))
                 cs.apply(*t, d);
         }
-        commit_changes(tx, cs, pointers(rows));
-        tx.commit();
+        commit(tx, cs, pointers(rows));
         return {};
     };
     co_return co_await impl_->run<void>(std::move(op), "process");
@@ -277,12 +274,12 @@ awaitable<result<void>> store::process(std::vector<message> events)
 awaitable<result<task_state>> store::apply_action(task_id id, operator_action a)
 {
     auto op = [impl = impl_.get(), id, a = std::move(a)](pqxx::connection& c) -> result<task_state> {
-        pqxx::work tx(c);
+        write_transaction tx(c);
         auto [rows, now_us] = impl->lock_tasks(tx, {id});
         if (rows.empty())
             return error{errc::task_not_found, "no task " + id.to_string()};
         auto& t = rows.front();
-        if (auto loaded = impl->load_templates(tx, {&t}); !loaded)
+        if (auto loaded = impl->load_templates(tx.statements(), {&t}); !loaded)
             return loaded.error();
 
         const auto wanted = operator_input(*t.tmpl, t.id, a);
@@ -300,8 +297,7 @@ awaitable<result<task_state>> store::apply_action(task_id id, operator_action a)
             row.result = std::get<action::resolve_step>(a).result;
             row.set_result = true;
         }
-        commit_changes(tx, cs, {&t});
-        tx.commit();
+        commit(tx, cs, {&t});
         return t.state;
     };
     co_return co_await impl_->run<task_state>(std::move(op), "apply_action");

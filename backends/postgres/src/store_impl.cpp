@@ -213,13 +213,37 @@ std::string changeset::to_json(const std::vector<task_row*>& tasks) const
     return json::serialize(out);
 }
 
-void commit_changes(pqxx::transaction_base& tx, const changeset& cs, const std::vector<task_row*>& tasks)
+write_transaction::~write_transaction()
 {
-    static constexpr statement commit{"tasker_commit_changes", "SELECT tasker.commit_changes($1::jsonb)"};
+    if (!open_)
+        return;
+    try {
+        tx_.exec("ROLLBACK");
+    } catch (const std::exception&) {
+        // The connection broke: the server ends the transaction itself, the pool drops it.
+    }
+}
+
+pqxx::result write_transaction::begin_with(const std::string& sql)
+{
+    open_ = true; // from here on, a failure leaves a transaction to roll back
+    return tx_.exec(sql.empty() ? std::string("BEGIN") : "BEGIN; " + sql);
+}
+
+void write_transaction::commit_with(const std::string& sql)
+{
+    tx_.exec(sql.empty() ? std::string("COMMIT") : sql + "; COMMIT");
+    open_ = false;
+}
+
+void commit(write_transaction& tx, const changeset& cs, const std::vector<task_row*>& tasks)
+{
     const bool any_row = std::any_of(tasks.begin(), tasks.end(), [](const task_row* t) { return t->touched && !t->is_new; });
     if (cs.empty() && !any_row)
-        return;
-    exec(tx, commit, cs.to_json(tasks));
+        return tx.commit_with({});
+    // A literal rather than a parameter: the simple protocol carries no parameters, and the
+    // statement is a function call, nothing to plan.
+    tx.commit_with("SELECT tasker.commit_changes(" + tx.quote(cs.to_json(tasks)) + "::jsonb)");
 }
 
 } // namespace detail
@@ -233,18 +257,6 @@ constexpr statement template_row{"tasker_template_row",
 constexpr statement template_versions{
     "tasker_template_versions",
     "SELECT id, version FROM tasker.templates WHERE namespace_name = $1 AND name = $2 ORDER BY id"};
-constexpr statement lock_task_rows{"tasker_lock_tasks",
-                                   "SELECT t.id, t.template_id, t.state, t.correlation_id FROM tasker.tasks AS t "
-                                   "WHERE t.id = ANY($1::uuid[]) ORDER BY t.id FOR NO KEY UPDATE"};
-// Read after the locks are held, in a statement of its own: its snapshot sees every change
-// committed before them (a join under FOR UPDATE would re-read only the locked task rows).
-constexpr statement locked_steps{
-    "tasker_locked_steps",
-    "SELECT s.task_id, s.idx, s.state, s.attempts, (extract(epoch FROM s.lease_until) * 1000000)::bigint, "
-    "s.error_kind, s.error_message, s.error_attempt, s.retry_after_us, "
-    "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint "
-    "FROM tasker.steps AS s WHERE s.task_id = ANY($1::uuid[]) ORDER BY s.task_id, s.idx"};
-
 } // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -362,55 +374,50 @@ result<std::pair<std::int64_t, template_ptr>> store::impl::find_template(pqxx::t
     return std::pair{chosen->first, *t};
 }
 
-std::pair<std::vector<task_row>, std::int64_t> store::impl::lock_tasks(pqxx::transaction_base& tx,
+std::pair<std::vector<task_row>, std::int64_t> store::impl::lock_tasks(write_transaction& tx,
                                                                       const std::vector<task_id>& ids)
 {
     std::vector<task_row> out;
-    if (ids.empty())
+    if (ids.empty()) {
+        tx.begin_with({});
         return {std::move(out), 0};
-    const auto array = uuid_array(ids);
-    const auto locked = exec(tx, lock_task_rows, array);
-    out.reserve(locked.size());
-    for (const auto& row : locked) {
-        task_row t;
-        t.id = parse_task_id(row[0]);
-        t.template_id = row[1].as<std::int64_t>();
-        t.state = t.read_state = task_state_from_string(row[2].c_str()).value();
-        t.correlation_id = row[3].c_str();
-        out.push_back(std::move(t));
     }
+    // The ids are uuids printed by uuid::to_string: nothing to escape.
+    const auto rows = tx.begin_with("SELECT * FROM tasker.lock_tasks('" + uuid_array(ids) + "'::uuid[])");
     std::int64_t now_us = 0;
-    if (out.empty())
-        return {std::move(out), now_us};
-    const auto steps = exec(tx, locked_steps, array);
-    std::size_t k = 0;
-    for (const auto& row : steps) {
+    for (const auto& row : rows) {
         const auto id = parse_task_id(row[0]);
-        while (k < out.size() && out[k].id < id)
-            ++k;
-        if (k == out.size() || out[k].id != id)
-            continue; // a task created since the lock statement: not ours
-        auto& t = out[k];
+        if (out.empty() || out.back().id != id) {
+            task_row t;
+            t.id = id;
+            t.template_id = row[1].as<std::int64_t>();
+            t.state = t.read_state = task_state_from_string(row[2].c_str()).value();
+            t.correlation_id = row[3].c_str();
+            out.push_back(std::move(t));
+        }
+        now_us = row[12].as<std::int64_t>();
+        if (row[4].is_null())
+            continue; // a task without step rows
+        auto& t = out.back();
         step_status s;
         step_row r;
-        s.state = r.read_state = step_state_from_string(row[2].c_str()).value();
-        s.attempts = r.read_attempts = row[3].as<std::uint32_t>();
-        if (!row[4].is_null())
-            r.lease_until_us = row[4].as<std::int64_t>();
-        if (!row[5].is_null()) {
+        s.state = r.read_state = step_state_from_string(row[5].c_str()).value();
+        s.attempts = r.read_attempts = row[6].as<std::uint32_t>();
+        if (!row[7].is_null())
+            r.lease_until_us = row[7].as<std::int64_t>();
+        if (!row[8].is_null()) {
             step_failure f;
-            f.kind = error_kind_from_string(row[5].c_str()).value();
-            f.message = row[6].is_null() ? std::string() : std::string(row[6].c_str());
-            f.attempt = row[7].is_null() ? 0 : row[7].as<std::uint32_t>();
-            if (!row[8].is_null())
-                f.retry_after = std::chrono::microseconds(row[8].as<std::int64_t>());
+            f.kind = error_kind_from_string(row[8].c_str()).value();
+            f.message = row[9].is_null() ? std::string() : std::string(row[9].c_str());
+            f.attempt = row[10].is_null() ? 0 : row[10].as<std::uint32_t>();
+            if (!row[11].is_null())
+                f.retry_after = std::chrono::microseconds(row[11].as<std::int64_t>());
             s.last_error = f.kind;
             s.retry_after = f.retry_after;
             r.failure = std::move(f);
         }
         t.status.push_back(s);
         t.steps.push_back(std::move(r));
-        now_us = row[9].as<std::int64_t>();
     }
     return {std::move(out), now_us};
 }

@@ -41,6 +41,31 @@ pqxx::result exec(pqxx::transaction_base& tx, const statement& s, Args&&... args
     return tx.exec_prepared(s.name, std::forward<Args>(args)...);
 }
 
+/// A read-write transaction whose two ends cost no round trip of their own: BEGIN travels with
+/// the first statement and COMMIT with the last, each pair as one simple-protocol string
+/// (`pqxx::work` sends BEGIN and COMMIT alone). Every hop of a task ends one such transaction
+/// and starts another, so this is two round trips per hop fewer. Statements in between run
+/// through `statements()` (prepared, as usual). Rolled back when destroyed uncommitted.
+class write_transaction {
+public:
+    explicit write_transaction(pqxx::connection& c) : tx_(c) {}
+    ~write_transaction();
+    write_transaction(const write_transaction&) = delete;
+    write_transaction& operator=(const write_transaction&) = delete;
+
+    /// BEGIN and `sql` (a single statement, or empty): the result of `sql`.
+    pqxx::result begin_with(const std::string& sql);
+    /// `sql` (a single statement, or empty) and COMMIT.
+    void commit_with(const std::string& sql);
+
+    pqxx::transaction_base& statements() noexcept { return tx_; }
+    std::string quote(const std::string& text) { return tx_.quote(text); }
+
+private:
+    pqxx::nontransaction tx_;
+    bool open_ = false;
+};
+
 /// The name of a state, event or kind: the label of its enum type in the schema.
 template <class Enum>
 std::string name_of(Enum e)
@@ -124,8 +149,8 @@ private:
     json::array dead_letters_;
 };
 
-/// Runs tasker.commit_changes if there is anything to write.
-void commit_changes(pqxx::transaction_base& tx, const changeset& cs, const std::vector<task_row*>& tasks);
+/// Runs tasker.commit_changes if there is anything to write, and commits (one round trip).
+void commit(write_transaction& tx, const changeset& cs, const std::vector<task_row*>& tasks);
 
 } // namespace detail
 
@@ -165,10 +190,11 @@ struct store::impl {
     result<std::pair<std::int64_t, template_ptr>> find_template(pqxx::transaction_base& tx, const template_ref& ref);
     void remember(std::int64_t id, const template_ptr& t);
 
-    /// Locks the rows of `ids` (sorted, distinct) in id order and reads them with all their
-    /// steps; unknown ids are left out. Returns the rows and the time of the lock
-    /// (microseconds, the server's clock), which the operation uses as its `now`.
-    std::pair<std::vector<detail::task_row>, std::int64_t> lock_tasks(pqxx::transaction_base& tx,
+    /// Begins `tx`, locks the rows of `ids` (sorted, distinct) in id order and reads them with
+    /// all their steps, in one round trip (tasker.lock_tasks); unknown ids are left out.
+    /// Returns the rows and the time of the lock (microseconds, the server's clock), which the
+    /// operation uses as its `now`.
+    std::pair<std::vector<detail::task_row>, std::int64_t> lock_tasks(detail::write_transaction& tx,
                                                                        const std::vector<task_id>& ids);
     /// Fills `t.tmpl` of each row (the templates' rows read in one statement if needed).
     result<void> load_templates(pqxx::transaction_base& tx, std::vector<detail::task_row*> rows);
