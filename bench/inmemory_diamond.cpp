@@ -78,9 +78,9 @@ outcome run(const settings& s)
                     continue;
                 }
                 std::vector<new_task> batch(static_cast<std::size_t>(room), new_task{tmpl, nullptr, {}, {}});
-                for (auto& created : store.create_tasks_now(batch))
+                for (const auto& created : store.create_tasks_now(batch).value())
                     if (submitted++ % s.sample_every == 0 && submitted > sample_from)
-                        sampled.push_back(created.value().id);
+                        sampled.push_back(created.id);
             }
             end = std::chrono::steady_clock::now();
             work.stop();

@@ -29,6 +29,7 @@ struct settings {
     int latency_tasks = 100;
     std::size_t concurrency = 16;
     std::size_t batch = 64;
+    int submit_batch = 1;
     bool synchronous_commit = true;
     std::string broker = "pgmq";
     std::string amqp_url;
@@ -73,8 +74,17 @@ void run(const std::string& url, const settings& s, const BrokerConfig& broker)
     const auto start = steady::now();
     std::vector<task_id> ids;
     ids.reserve(s.tasks);
-    for (int i = 0; i < s.tasks; ++i)
-        ids.push_back(submit());
+    if (s.submit_batch <= 1) {
+        for (int i = 0; i < s.tasks; ++i)
+            ids.push_back(submit());
+    }
+    for (int i = 0; s.submit_batch > 1 && i < s.tasks; i += s.submit_batch) {
+        std::vector<task_request> batch;
+        for (int k = i; k < std::min(s.tasks, i + s.submit_batch); ++k)
+            batch.push_back(task_request{{"bench", tmpl.name, std::nullopt}, json::object{}, {}, {}});
+        for (const auto& created : rt.submit_batch(std::move(batch)).value())
+            ids.push_back(created.id);
+    }
     const double submitting = std::chrono::duration<double>(steady::now() - start).count();
     for (const auto& id : ids)
         finish(rt, id);
@@ -82,7 +92,9 @@ void run(const std::string& url, const settings& s, const BrokerConfig& broker)
     std::cout << "diamond-" << s.width << " on " << s.broker << ": " << s.tasks << " tasks (" << s.tasks * (s.width + 2)
               << " steps) submitted at once, worker concurrency " << s.concurrency << ", batch " << s.batch << "\n";
     std::cout << "throughput: " << static_cast<long>(s.tasks * steps_per_task / seconds) << " steps/s (" << seconds
-              << " s, submission included; submitting one by one took " << submitting << " s)\n";
+              << " s, submission included; submitting "
+              << (s.submit_batch > 1 ? "in batches of " + std::to_string(s.submit_batch) : std::string("one by one"))
+              << " took " << submitting << " s)\n";
 
     if (s.latency_tasks > 0) {
         bench::hop_samples hops;
@@ -109,6 +121,8 @@ int main(int argc, char** argv)
     app.add_option("--latency-tasks", s.latency_tasks, "tasks run one at a time (0: skip)")->capture_default_str();
     app.add_option("--concurrency", s.concurrency, "steps a worker runs at once")->capture_default_str();
     app.add_option("--batch", s.batch, "messages per read for orchestrator and worker")->capture_default_str();
+    app.add_option("--submit-batch", s.submit_batch, "tasks per submit_batch call in the burst (1: submit one by one)")
+        ->capture_default_str();
     app.add_flag("!--async-commit", s.synchronous_commit, "run with synchronous_commit = off");
     app.add_option("--broker", s.broker, "message broker")->check(CLI::IsMember({"pgmq", "rabbitmq"}))->capture_default_str();
     app.add_option("--amqp-url", s.amqp_url, "RabbitMQ URL for --broker rabbitmq (default: TASKER_RABBITMQ_URL)");

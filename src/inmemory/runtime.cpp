@@ -116,6 +116,11 @@ void runtime::run_until_signal(duration grace)
 
 result<task_created> runtime::submit(task_request r) { return detail::run_blocking(impl_->front.submit(std::move(r))); }
 
+result<std::vector<task_created>> runtime::submit_batch(std::vector<task_request> rs)
+{
+    return detail::run_blocking(impl_->front.submit_batch(std::move(rs)));
+}
+
 result<task_state> runtime::cancel(const task_id& id) { return detail::run_blocking(impl_->front.cancel(id)); }
 
 result<task_state> runtime::act(const task_id& id, operator_action a)

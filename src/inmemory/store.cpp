@@ -227,12 +227,30 @@ result<template_ptr> store::register_template_now(task_template t) { return temp
 
 result<task_created> store::create_task_now(new_task nt)
 {
-    return std::move(create_tasks_now(std::span(&nt, 1))[0]);
+    auto created = create_tasks_now(std::span(&nt, 1));
+    if (!created)
+        return created.error();
+    return created->front();
 }
 
-std::vector<result<task_created>> store::create_tasks_now(std::span<new_task> batch)
+result<void> store::creatable(const new_task& nt) const
 {
-    std::vector<result<task_created>> out;
+    if (!nt.tmpl)
+        return error{errc::template_not_found, "new_task has no template"};
+    if (auto registered = templates_.find({nt.tmpl->namespace_name, nt.tmpl->name, nt.tmpl->version}); !registered)
+        return registered.error();
+    if (auto q = worker_queue(nt.tmpl->namespace_name); !q)
+        return q.error();
+    return {};
+}
+
+result<std::vector<task_created>> store::create_tasks_now(std::span<new_task> batch)
+{
+    // All or nothing: whatever could refuse a task is checked for every task first.
+    for (std::size_t k = 0; k < batch.size(); ++k)
+        if (auto ok = creatable(batch[k]); !ok)
+            return batch.size() == 1 ? ok.error() : in_batch(ok.error(), k, batch.size());
+    std::vector<task_created> out;
     out.reserve(batch.size());
     const time_point now = clock_.now();
     // Identity keys make creation idempotent: check and insert them under one lock.
@@ -269,9 +287,11 @@ std::vector<result<task_created>> store::create_tasks_now(std::span<new_task> ba
         std::lock_guard lock(sh.mutex);
         auto r = create_locked(sh, nt, ids[k], now);
         flush(sh);
-        if (r && !identity.empty())
+        if (!r) // checked above: the decision core refused to start a valid template
+            return r.error();
+        if (!identity.empty())
             identities_.emplace(std::move(identity), r->id);
-        out.push_back(std::move(r));
+        out.push_back(*r);
     }
     return out;
 }
@@ -542,6 +562,11 @@ awaitable<result<template_ptr>> store::find_template(template_ref ref) { co_retu
 awaitable<result<std::vector<template_ptr>>> store::list_templates() { co_return templates_.all(); }
 
 awaitable<result<task_created>> store::create_task(new_task t) { co_return create_task_now(std::move(t)); }
+
+awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new_task> batch)
+{
+    co_return create_tasks_now(batch);
+}
 
 awaitable<result<std::vector<claim_outcome>>> store::claim_steps(std::vector<claim_request> reqs)
 {

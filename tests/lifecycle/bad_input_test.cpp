@@ -96,6 +96,57 @@ TEST_CASE("bad input: an unknown template or version creates no task", "[lifecyc
     CHECK(task_count(ex.rt) == 0);
 }
 
+TEST_CASE("bad input: one bad request refuses the whole batch, saying which", "[lifecycle][bad_input]")
+{
+    auto options = test::fast_options();
+    options.client.max_context_bytes = 64;
+    test::example_runtime ex(options);
+    REQUIRE(ex.rt.start());
+    auto good = [](int n) {
+        return task_request{{"examples", "linear_workflow", std::nullopt}, json::object{{"even_number", n}}, {}, {}};
+    };
+    SECTION("a context failing the schema")
+    {
+        std::vector<task_request> batch{good(2), good(4), {{"examples", "linear_workflow", std::nullopt},
+                                                           json::object{{"even_number", "six"}}, {}, {}}};
+        auto r = ex.rt.submit_batch(std::move(batch));
+        REQUIRE_FALSE(r);
+        CHECK(r.error() == errc::invalid_context);
+        CHECK(r.error().message.find("task 3 of 3") != std::string::npos);
+        REQUIRE(r.error().problems.size() == 1);
+        CHECK(r.error().problems[0].path == "$.even_number");
+    }
+    SECTION("an unknown template")
+    {
+        std::vector<task_request> batch{good(2), {{"examples", "no_such_workflow", std::nullopt}, json::object{}, {}, {}}};
+        auto r = ex.rt.submit_batch(std::move(batch));
+        REQUIRE_FALSE(r);
+        CHECK(r.error() == errc::template_not_found);
+        CHECK(r.error().message.find("task 2 of 2") != std::string::npos);
+    }
+    SECTION("an oversized context")
+    {
+        std::vector<task_request> batch{{{"examples", "linear_workflow", std::nullopt},
+                                         json::object{{"even_number", 2}, {"pad", std::string(100, 'x')}}, {}, {}},
+                                        good(2)};
+        auto r = ex.rt.submit_batch(std::move(batch));
+        REQUIRE_FALSE(r);
+        CHECK(r.error() == errc::payload_too_large);
+        CHECK(r.error().message.find("task 1 of 2") != std::string::npos);
+    }
+    CHECK(task_count(ex.rt) == 0);
+    CHECK(worker_queue_depth(ex.rt) == 0);
+
+    // The same requests, all good, are created together and run.
+    const auto created = ex.rt.submit_batch({good(2), good(4), good(6)});
+    REQUIRE(created);
+    REQUIRE(created->size() == 3);
+    for (const auto& c : *created) {
+        CHECK(c.created);
+        CHECK(ex.rt.wait(c.id, std::chrono::seconds(10)).value().state == task_state::complete);
+    }
+}
+
 TEST_CASE("bad input: an oversized context is rejected", "[lifecycle][bad_input]")
 {
     auto options = test::fast_options();

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace tasker {
 
@@ -45,6 +46,13 @@ public:
     /// (`errc::invalid_context`, with every violation located), then creates the task.
     awaitable<result<task_created>> submit(task_request r);
 
+    /// Submits many tasks at once, all or none: every request is checked as `submit` checks
+    /// it (the first refusal is the answer, naming the request's position, and nothing is
+    /// created), then the store creates them together -- for a PostgreSQL store, in one
+    /// transaction of a few statements, where tasks submitted one by one cost a transaction
+    /// each. The answers are in the order of the requests.
+    awaitable<result<std::vector<task_created>>> submit_batch(std::vector<task_request> rs);
+
     awaitable<result<task_state>> cancel(task_id id);
     awaitable<result<task_state>> act(task_id id, operator_action a);
     awaitable<result<task_view>> get(task_id id);
@@ -53,6 +61,9 @@ public:
     awaitable<result<task_view>> wait_until_finished(task_id id, time_point deadline);
 
 private:
+    /// `r` checked and turned into what the store creates; `tmpl` is its resolved template.
+    result<new_task> prepare(task_request& r, template_ptr tmpl) const;
+
     Store& store_;
     client_options options_;
     any_clock clock_;

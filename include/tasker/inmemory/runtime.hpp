@@ -77,6 +77,8 @@ public:
     void run_until_signal(duration grace = std::chrono::seconds(30));
 
     result<task_created> submit(task_request r);
+    /// Many tasks at once, all or none (see `client::submit_batch`).
+    result<std::vector<task_created>> submit_batch(std::vector<task_request> rs);
     result<task_state> cancel(const task_id& id);
     result<task_state> act(const task_id& id, operator_action a);
     result<task_view> get(const task_id& id);

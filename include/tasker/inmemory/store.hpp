@@ -54,6 +54,7 @@ public:
     awaitable<result<template_ptr>> find_template(template_ref ref);
     awaitable<result<std::vector<template_ptr>>> list_templates();
     awaitable<result<task_created>> create_task(new_task t);
+    awaitable<result<std::vector<task_created>>> create_tasks(std::vector<new_task> batch);
     awaitable<result<std::vector<claim_outcome>>> claim_steps(std::vector<claim_request> reqs);
     awaitable<result<std::vector<bool>>> extend_leases(std::vector<lease_extension> exts);
     awaitable<result<std::vector<record_status>>> record_results(std::vector<step_outcome> outcomes);
@@ -66,8 +67,8 @@ public:
     // Synchronous forms of the operations above.
     result<template_ptr> register_template_now(task_template t);
     result<task_created> create_task_now(new_task t);
-    /// Creates many tasks under one lock: for bulk submission.
-    std::vector<result<task_created>> create_tasks_now(std::span<new_task> batch);
+    /// Creates many tasks, all or none (see `task_store`), under one lock.
+    result<std::vector<task_created>> create_tasks_now(std::span<new_task> batch);
     std::vector<claim_outcome> claim_steps_now(std::span<const claim_request> reqs);
     std::vector<bool> extend_leases_now(std::span<const lease_extension> exts);
     std::vector<record_status> record_results_now(std::span<step_outcome> outcomes);
@@ -94,6 +95,8 @@ private:
     /// shard's lock, with the indices of those items: batches take each lock once.
     template <class Items, class F>
     void for_each_shard(const Items& items, F&& f) const;
+    /// Why `t` cannot be created (what create_locked would refuse), checked before a batch.
+    result<void> creatable(const new_task& t) const;
     result<task_created> create_locked(shard& sh, new_task& t, const task_id& id, time_point now);
     void commit(shard& sh, task_record& t, const decision& d, time_point now);
     void record_dead_letter(const task_record& t, const decision& d, time_point now);

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <tasker/error.hpp>
 #include <tasker/model/json.hpp>
 #include <tasker/model/task_template.hpp>
 #include <tasker/model/uuid.hpp>
 
+#include <cstddef>
 #include <string>
 
 namespace tasker {
@@ -25,5 +27,13 @@ struct task_created {
     task_id id;
     bool created = true; ///< false: the identity key matched an existing task, returned instead
 };
+
+/// `e`, the error of the task at `position` (from 0) of a batch of `size`, saying so: a batch
+/// is refused whole, and the caller must learn which task was wrong.
+inline error in_batch(error e, std::size_t position, std::size_t size)
+{
+    e.message = "task " + std::to_string(position + 1) + " of " + std::to_string(size) + ": " + e.message;
+    return e;
+}
 
 } // namespace tasker

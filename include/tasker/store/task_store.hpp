@@ -32,6 +32,9 @@ namespace tasker {
 /// 3. `s.create_task(nt)`: insert the task and its steps, start it through the decision
 ///    core (ready roots become `enqueued`) and send their messages, all or nothing.
 ///    Idempotent by `nt.identity_key`.
+///    `s.create_tasks(batch)`: the same for every task of `batch`, all or nothing: the
+///    answers in order (a repeated identity key, within the batch or not, answers the task it
+///    names), or the first task's error (with its position) and nothing created.
 /// 4. `s.claim_steps(reqs)`: per request, compare-and-set `enqueued` -> `in_progress` for
 ///    the named attempt (attempts + 1, lease set); see `claim_status` for the other answers.
 ///    An `in_progress` attempt whose lease ran out is recorded as failed (worker lost).
@@ -46,7 +49,8 @@ namespace tasker {
 ///    state, or why the action is not possible now.
 /// 9. `s.get_task(id)`, `s.list_tasks(filter)`, `s.dead_letters(limit)`: queries.
 template <class S>
-concept task_store = requires(S& s, task_template t, template_ref ref, new_task nt, std::vector<claim_request> claims,
+concept task_store = requires(S& s, task_template t, template_ref ref, new_task nt, std::vector<new_task> batch,
+                              std::vector<claim_request> claims,
                               std::vector<lease_extension> leases, std::vector<step_outcome> outcomes,
                               std::vector<message> events, task_id id, operator_action a, task_filter filter,
                               std::size_t limit) {
@@ -54,6 +58,7 @@ concept task_store = requires(S& s, task_template t, template_ref ref, new_task 
     { s.find_template(ref) } -> std::same_as<awaitable<result<template_ptr>>>;
     { s.list_templates() } -> std::same_as<awaitable<result<std::vector<template_ptr>>>>;
     { s.create_task(nt) } -> std::same_as<awaitable<result<task_created>>>;
+    { s.create_tasks(batch) } -> std::same_as<awaitable<result<std::vector<task_created>>>>;
     { s.claim_steps(claims) } -> std::same_as<awaitable<result<std::vector<claim_outcome>>>>;
     { s.extend_leases(leases) } -> std::same_as<awaitable<result<std::vector<bool>>>>;
     { s.record_results(outcomes) } -> std::same_as<awaitable<result<std::vector<record_status>>>>;

@@ -4,6 +4,7 @@
 #include <tasker/model/json_schema.hpp>
 
 #include <algorithm>
+#include <map>
 #include <string>
 
 namespace tasker {
@@ -18,21 +19,53 @@ awaitable<result<template_ptr>> client<Store>::register_template(task_template t
 }
 
 template <task_store Store>
+result<new_task> client<Store>::prepare(task_request& r, template_ptr tmpl) const
+{
+    if (const auto size = serialized_size(r.context); size > options_.max_context_bytes)
+        return error{errc::payload_too_large, "task context is " + std::to_string(size) +
+                                                  " bytes serialised; the limit is " +
+                                                  std::to_string(options_.max_context_bytes)};
+    if (tmpl->schema)
+        if (auto ok = tmpl->schema->validate(r.context); !ok)
+            return ok.error();
+    return new_task{std::move(tmpl), make_json(std::move(r.context)), std::move(r.identity_key),
+                    std::move(r.correlation_id)};
+}
+
+template <task_store Store>
 awaitable<result<task_created>> client<Store>::submit(task_request r)
 {
     auto tmpl = co_await store_.find_template(r.workflow);
     if (!tmpl)
         co_return tmpl.error();
-    if (const auto size = serialized_size(r.context); size > options_.max_context_bytes)
-        co_return error{errc::payload_too_large, "task context is " + std::to_string(size) +
-                                                     " bytes serialised; the limit is " +
-                                                     std::to_string(options_.max_context_bytes)};
-    if ((*tmpl)->schema)
-        if (auto ok = (*tmpl)->schema->validate(r.context); !ok)
-            co_return ok.error();
-    // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
-    new_task task{*tmpl, make_json(std::move(r.context)), std::move(r.identity_key), std::move(r.correlation_id)};
-    co_return co_await store_.create_task(std::move(task));
+    auto task = prepare(r, std::move(*tmpl));
+    if (!task)
+        co_return task.error();
+    co_return co_await store_.create_task(std::move(*task));
+}
+
+template <task_store Store>
+awaitable<result<std::vector<task_created>>> client<Store>::submit_batch(std::vector<task_request> rs)
+{
+    // Requests of one workflow resolve its template once.
+    std::map<std::string, template_ptr> resolved;
+    std::vector<new_task> batch;
+    batch.reserve(rs.size());
+    for (std::size_t k = 0; k < rs.size(); ++k) {
+        auto& r = rs[k];
+        auto& tmpl = resolved[r.workflow.to_string()];
+        if (!tmpl) {
+            auto found = co_await store_.find_template(r.workflow);
+            if (!found)
+                co_return in_batch(found.error(), k, rs.size());
+            tmpl = std::move(*found);
+        }
+        auto task = prepare(r, tmpl);
+        if (!task)
+            co_return in_batch(task.error(), k, rs.size());
+        batch.push_back(std::move(*task));
+    }
+    co_return co_await store_.create_tasks(std::move(batch));
 }
 
 template <task_store Store>

@@ -44,6 +44,10 @@ public:
     {
         return forward([&] { return inner_.create_task(std::move(t)); });
     }
+    awaitable<result<std::vector<task_created>>> create_tasks(std::vector<new_task> batch)
+    {
+        return forward([&] { return inner_.create_tasks(std::move(batch)); });
+    }
     awaitable<result<std::vector<claim_outcome>>> claim_steps(std::vector<claim_request> r)
     {
         if (on_claim_ && !dead_)

@@ -301,6 +301,65 @@ public:
         CHECK(list({}).size() == 4);
     }
 
+    /// Contract 3, batches: every task of the batch starts as create_task starts one, the
+    /// answers come in order, and an identity key answers the task it names, whether that
+    /// task is older than the batch or earlier in it.
+    void create_tasks_starts_every_task()
+    {
+        const auto tmpl = register_flow();
+        const auto older = create(tmpl, "order-1", 1);
+        drain(worker_q_);
+        std::vector<new_task> batch;
+        batch.push_back(new_task{tmpl, make_json(json::object{{"order", 2}}), {}, {}});
+        batch.push_back(new_task{tmpl, make_json(json::object{{"order", 3}}), "order-3", {}});
+        batch.push_back(new_task{tmpl, make_json(json::object{{"order", 99}}), "order-1", {}});
+        batch.push_back(new_task{tmpl, make_json(json::object{{"order", 98}}), "order-3", {}});
+        const auto created = run(store().create_tasks(std::move(batch)), "create_tasks");
+        REQUIRE(created.size() == 4);
+        CHECK(created[0].created);
+        CHECK(created[1].created);
+        CHECK_FALSE(created[2].created);
+        CHECK(created[2].id == older.id);
+        CHECK_FALSE(created[3].created);
+        CHECK(created[3].id == created[1].id);
+        CHECK(created[0].id != created[1].id);
+        CHECK(list({}).size() == 3);
+        for (std::size_t k = 0; k < 2; ++k) {
+            const auto v = view(created[k].id);
+            CHECK(v.state == task_state::steps_in_process);
+            CHECK(v.context->at("order") == static_cast<int>(k) + 2);
+            CHECK(v.steps[step_a].state == step_state::enqueued);
+            CHECK(v.steps[step_b].state == step_state::pending);
+            CHECK(v.steps[step_c].state == step_state::enqueued);
+        }
+        CHECK(view(older.id).context->at("order") == 1);
+        std::vector<message> roots;
+        for (std::size_t k = 0; k < 2; ++k) {
+            roots.push_back(ready(created[k].id, step_a, 1));
+            roots.push_back(ready(created[k].id, step_c, 1));
+        }
+        CHECK(conformance_detail::sorted(drain(worker_q_)) == conformance_detail::sorted(roots));
+        CHECK(drain(orchestration_q_).empty());
+    }
+
+    /// Contract 3, batches are all or nothing: one task that cannot be created refuses the
+    /// batch, the error says which, and no task of it exists or sent anything.
+    void create_tasks_is_all_or_nothing()
+    {
+        const auto tmpl = register_flow();
+        auto other = std::make_shared<const task_template>(flow("1.0.0", "conformance.a", "conformance_unregistered"));
+        std::vector<new_task> batch;
+        batch.push_back(new_task{tmpl, make_json(json::object{{"order", 1}}), "order-1", {}});
+        batch.push_back(new_task{std::move(other), make_json(json::object{}), {}, {}});
+        const auto r = blocking(store().create_tasks(std::move(batch)));
+        REQUIRE(failed_with(r, {errc::template_not_found}));
+        CHECK(r.error().message.find("task 2 of 2") != std::string::npos);
+        CHECK(list({}).empty());
+        CHECK(drain(worker_q_).empty());
+        // The identity key of the refused batch is free.
+        CHECK(create(tmpl, "order-1").created);
+    }
+
     /// DESIGN "Atomic state + message": a reader racing the creator never reads a message
     /// whose task or step state is not there yet.
     void create_task_commits_state_before_messages()
@@ -839,6 +898,10 @@ private:
                              "create_task with an unregistered template does nothing")                                 \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, create_task_is_idempotent_by_identity_key,                                 \
                              "create_task is idempotent by identity key")                                              \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, create_tasks_starts_every_task,                                            \
+                             "create_tasks starts every task of the batch, answers in order")                          \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, create_tasks_is_all_or_nothing,                                            \
+                             "create_tasks refuses the whole batch for one bad task")                                  \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, create_task_commits_state_before_messages,                                 \
                              "no message is readable before the state it names")                                       \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, claim_is_compare_and_set, "of two claims of one step exactly one wins")    \

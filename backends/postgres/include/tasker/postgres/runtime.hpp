@@ -166,6 +166,11 @@ public:
     }
 
     result<task_created> submit(task_request r) { return detail::run_blocking(front_.submit(std::move(r))); }
+    /// Many tasks at once, all or none, in one transaction (see `client::submit_batch`).
+    result<std::vector<task_created>> submit_batch(std::vector<task_request> rs)
+    {
+        return detail::run_blocking(front_.submit_batch(std::move(rs)));
+    }
     result<task_state> cancel(const task_id& id) { return detail::run_blocking(front_.cancel(id)); }
     result<task_state> act(const task_id& id, operator_action a) { return detail::run_blocking(front_.act(id, std::move(a))); }
     result<task_view> get(const task_id& id) { return detail::run_blocking(tasks_.get_task(id)); }
