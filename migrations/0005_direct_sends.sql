@@ -5,8 +5,11 @@
 -- of a 0.4 ms commit, measured with pgbench). The queue tables' layout is part of the pgmq API
 -- (pgmq.q_<queue>: msg_id identity, read_ct, enqueued_at, vt, message, headers), the same in the
 -- real extension and the bundled schema, so one plain insert per queue does what send_batch
--- did, delayed messages included (vt = their due time). Everything else is as in 0002, and the
--- plan settings of 0004 stay.
+-- did, delayed messages included (vt = their due time).
+--
+-- And the history insert no longer works out which transition of each task and step is the
+-- current one (a window over the change set, sorted again): the caller says so, in each
+-- transition's `current`. Everything else is as in 0002, and the plan settings of 0004 stay.
 
 CREATE OR REPLACE FUNCTION tasker.commit_changes_via_pgmq(changes jsonb) RETURNS void
     SET enable_seqscan = off
@@ -74,14 +77,13 @@ BEGIN
 
         -- Sequence numbers in the order the changes were made (taken after the sort), across both
         -- tables; the last change of each task and of each step becomes its current row.
-        WITH numbered AS (
+        WITH c AS (
             SELECT x.*, nextval('tasker.transition_seq') AS seq
             FROM (SELECT * FROM jsonb_to_recordset(changes -> 'transitions')
-                      AS r(ord integer, task uuid, step integer, attempt integer, "from" text, "to" text, event text)
+                      AS r(ord integer, task uuid, step integer, attempt integer, "from" text, "to" text, event text,
+                           current boolean)
                   ORDER BY r.ord) AS x
             ORDER BY x.ord
-        ), c AS (
-            SELECT n.*, n.ord = max(n.ord) OVER (PARTITION BY n.task, n.step) AS current FROM numbered AS n
         ), task_rows AS (
             INSERT INTO tasker.task_transitions (seq, task_id, from_state, to_state, event, at, most_recent)
             SELECT c.seq, c.task, c."from"::tasker.task_state, c."to"::tasker.task_state, c.event::tasker.task_event,

@@ -8,7 +8,9 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
+#include <string>
 
 // What the store's operations share: conversions, the change set and its commit, the template
 // cache, and the task locks every write starts with.
@@ -203,11 +205,21 @@ std::string changeset::to_json(const std::vector<task_row*>& tasks) const
             step_rows.push_back(std::move(o));
         }
     }
+    // The last transition of each task and of each step becomes its current history row.
+    json::array transitions = transitions_;
+    std::set<std::pair<std::string, std::int64_t>> seen; // (task, step or -1)
+    for (auto it = transitions.rbegin(); it != transitions.rend(); ++it) {
+        auto& o = it->as_object();
+        const auto& step = o.at("step");
+        const bool last =
+            seen.emplace(std::string(o.at("task").as_string()), step.is_null() ? -1 : step.to_number<std::int64_t>()).second;
+        o["current"] = last;
+    }
     json::object out{{"now_us", now_us_},
                      {"route", route_ == message_route::outbox ? "outbox" : "pgmq"},
                      {"tasks", std::move(task_rows)},
                      {"steps", std::move(step_rows)},
-                     {"transitions", transitions_},
+                     {"transitions", std::move(transitions)},
                      {"messages", messages_},
                      {"dead_letters", dead_letters_}};
     return json::serialize(out);
