@@ -26,8 +26,9 @@ namespace tasker {
 /// 5. `b.nack(q, id, delay)`: give a delivered message back, visible again after `delay`.
 /// 6. `b.extend_lease(q, id, lease)`: keep a delivered message for `lease` from now.
 /// 7. `b.wait(q, deadline)`: suspend until a message may be readable on `q` (pushed by the
-///    backend where it can: LISTEN/NOTIFY, AMQP consume; else by polling) or `deadline`.
-///    Spurious wake-ups are allowed; callers read again.
+///    backend where it can: LISTEN/NOTIFY, AMQP consume; else by polling) or `deadline`;
+///    at once if one is readable already (consumers whose read came back short wait
+///    rather than read again). Spurious wake-ups are allowed; callers read again.
 ///
 /// State-changing sends that must be atomic with a store commit do not go through `send`:
 /// the store commits them with its transaction (DESIGN "Atomic state + message").

@@ -67,7 +67,17 @@ awaitable<result<void>> orchestrator<Store, Broker>::serve()
     duration backoff = milliseconds(100);
     std::vector<message> events;
     std::vector<delivery_id> ids;
+    // A read that took less than a batch emptied the queue: wait (which returns at once if
+    // something came meanwhile) instead of reading again, a statement that would find nothing.
+    bool drained = false;
     while (!stopping_) {
+        if (drained) {
+            drained = false;
+            const auto seen = stop_.version();
+            if (!stopping_)
+                co_await (broker_.wait(q, clock_.now() + config_.poll_interval) || stop_.wait(time_point::max(), seen));
+            continue;
+        }
         auto batch = co_await broker_.read(q, config_.batch_size, config_.lease);
         if (!batch) {
             config_.log.warn("orchestrator={} event=read_failed error=\"{}\"", config_.name, batch.error().what());
@@ -75,12 +85,9 @@ awaitable<result<void>> orchestrator<Store, Broker>::serve()
             backoff = std::min<duration>(backoff * 2, std::chrono::seconds(10));
             continue;
         }
-        if (batch->empty()) {
-            const auto seen = stop_.version();
-            if (!stopping_)
-                co_await (broker_.wait(q, clock_.now() + config_.poll_interval) || stop_.wait(time_point::max(), seen));
+        drained = batch->size() < config_.batch_size;
+        if (batch->empty())
             continue;
-        }
         events.clear();
         ids.clear();
         for (const auto& d : *batch) {

@@ -171,7 +171,17 @@ awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
     const std::string who = "worker=" + config_.name;
     auto pause = [this](duration d) { return sleep_for(d); };
     duration backoff = milliseconds(100);
+    // A read that took less than it asked for emptied the queue: wait (which returns at once
+    // if something came meanwhile) instead of reading again, a statement that would find nothing.
+    bool drained = false;
     while (!stopping_) {
+        if (drained) {
+            drained = false;
+            const auto seen = stop_.version();
+            if (!stopping_)
+                co_await (broker_.wait(q, clock_.now() + config_.poll_interval) || stop_.wait(time_point::max(), seen));
+            continue;
+        }
         if (running_ >= config_.concurrency) {
             const auto seen = slots_.version();
             const auto stop_seen = stop_.version();
@@ -189,12 +199,9 @@ awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
             continue;
         }
         backoff = milliseconds(100);
-        if (batch->empty()) {
-            const auto seen = stop_.version();
-            if (!stopping_)
-                co_await (broker_.wait(q, clock_.now() + config_.poll_interval) || stop_.wait(time_point::max(), seen));
+        drained = batch->size() < n;
+        if (batch->empty())
             continue;
-        }
 
         std::vector<claim_request> reqs;
         reqs.reserve(batch->size());
