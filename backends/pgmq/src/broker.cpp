@@ -299,10 +299,12 @@ awaitable<result<std::vector<delivery>>> broker::read(queue_name q, std::size_t 
         const auto statement = prepared(
             c, "tasker_pgmq_read_" + name,
             "with fast as (select " ASYNC_COMMIT "), "
-            "picked as (select msg_id from " + table + " where vt <= clock_timestamp() "
-            "order by msg_id limit $1 for update skip locked), "
             "taken as (update " + table + " as q set vt = clock_timestamp() + make_interval(secs => $2), "
-            "read_ct = q.read_ct + 1 from picked where q.msg_id = picked.msg_id "
+            "read_ct = q.read_ct + 1 "
+            // By key, not a join: the plan of a prepared statement is made once, on what may
+            // still be an empty table, and a join planned then scans the whole queue later.
+            "where q.msg_id = any(array(select msg_id from " + table + " where vt <= clock_timestamp() "
+            "order by msg_id limit $1 for update skip locked)) "
             "returning q.msg_id, q.read_ct, q.enqueued_at, q.message) "
             "select msg_id, read_ct, extract(epoch from enqueued_at)::float8, message::text "
             "from taken, fast order by msg_id");
