@@ -26,4 +26,10 @@ BEGIN
         WHERE t.id = ANY(locked)
         ORDER BY t.id, s.idx;
 END
-$fn$ LANGUAGE plpgsql VOLATILE;
+$fn$ LANGUAGE plpgsql VOLATILE
+    -- Key lookups at every size (see 0004): a plan made while the tables were young would
+    -- otherwise scan them whole for as long as the session lives.
+    SET enable_seqscan = off
+    SET enable_bitmapscan = off
+    SET enable_hashjoin = off
+    SET enable_mergejoin = off;

@@ -38,7 +38,10 @@ error translate(const std::exception& e, std::string_view doing)
     return error{errc::database_error, where + ": " + e.what()};
 }
 
-pool::pool(std::string url, std::size_t threads) : url_(std::move(url)), threads_(threads) {}
+pool::pool(std::string url, std::size_t threads, std::string session)
+    : url_(std::move(url)), session_(std::move(session)), threads_(threads)
+{
+}
 
 pool::~pool()
 {
@@ -57,7 +60,10 @@ std::unique_ptr<pqxx::connection> pool::acquire()
         }
     }
     try {
-        return std::make_unique<pqxx::connection>(url_);
+        auto c = std::make_unique<pqxx::connection>(url_);
+        if (!session_.empty())
+            pqxx::nontransaction(*c).exec(session_);
+        return c;
     } catch (const pqxx::broken_connection& e) {
         // The server's text names host and port; the URL, which may hold a password, is redacted.
         throw pqxx::broken_connection("cannot connect to " + redact(url_) + ": " + e.what());

@@ -38,7 +38,9 @@ std::string redact(const std::string& url);
 /// restarted server is picked up on the next call.
 class pool {
 public:
-    pool(std::string url, std::size_t threads);
+    /// `session` (SQL, may be empty) runs once on each new connection: settings for its
+    /// whole life.
+    pool(std::string url, std::size_t threads, std::string session = {});
     ~pool();
     pool(const pool&) = delete;
     pool& operator=(const pool&) = delete;
@@ -104,6 +106,7 @@ private:
     void drop_idle();
 
     std::string url_;
+    std::string session_;
     asio::thread_pool threads_;
     std::mutex mutex_;
     std::vector<std::unique_ptr<pqxx::connection>> idle_;
