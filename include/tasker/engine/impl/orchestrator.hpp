@@ -1,6 +1,7 @@
 #pragma once
 
 #include <tasker/engine/detail/retry_transient.hpp>
+#include <tasker/engine/detail/wait_for_messages.hpp>
 #include <tasker/engine/orchestrator.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -49,7 +50,6 @@ awaitable<result<void>> orchestrator<Store, Broker>::run()
 template <task_store Store, message_broker Broker>
 awaitable<result<void>> orchestrator<Store, Broker>::serve()
 {
-    using namespace asio::experimental::awaitable_operators;
     const queue_name q = orchestration_queue();
     // Named, not temporaries inside the co_await: g++ 12 destroys those twice.
     auto ensure = [&] { return broker_.ensure_queue(q); };
@@ -73,9 +73,7 @@ awaitable<result<void>> orchestrator<Store, Broker>::serve()
     while (!stopping_) {
         if (drained) {
             drained = false;
-            const auto seen = stop_.version();
-            if (!stopping_)
-                co_await (broker_.wait(q, clock_.now() + config_.poll_interval) || stop_.wait(time_point::max(), seen));
+            co_await detail::wait_for_messages(broker_, q, clock_.now() + config_.poll_interval, stop_, stopping_);
             continue;
         }
         auto batch = co_await broker_.read(q, config_.batch_size, config_.lease);

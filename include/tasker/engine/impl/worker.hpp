@@ -1,6 +1,7 @@
 #pragma once
 
 #include <tasker/engine/detail/retry_transient.hpp>
+#include <tasker/engine/detail/wait_for_messages.hpp>
 #include <tasker/engine/worker.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -177,9 +178,7 @@ awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
     while (!stopping_) {
         if (drained) {
             drained = false;
-            const auto seen = stop_.version();
-            if (!stopping_)
-                co_await (broker_.wait(q, clock_.now() + config_.poll_interval) || stop_.wait(time_point::max(), seen));
+            co_await detail::wait_for_messages(broker_, q, clock_.now() + config_.poll_interval, stop_, stopping_);
             continue;
         }
         if (running_ >= config_.concurrency) {
