@@ -13,7 +13,7 @@
 CREATE FUNCTION tasker.lock_tasks(ids uuid[])
 RETURNS TABLE (task_id uuid, template_id bigint, task_state tasker.task_state, correlation_id text, idx integer,
                state tasker.step_state, attempts integer, lease_until_us bigint, error_kind tasker.error_kind,
-               error_message text, error_attempt integer, retry_after_us bigint, now_us bigint) AS $fn$
+               error_message text, error_attempt integer, retry_after_us bigint, now_us bigint, lease_owner uuid) AS $fn$
 DECLARE
     locked uuid[];
 BEGIN
@@ -21,7 +21,8 @@ BEGIN
     RETURN QUERY
         SELECT t.id, t.template_id, t.state, t.correlation_id, s.idx, s.state, s.attempts,
                (extract(epoch FROM s.lease_until) * 1000000)::bigint, s.error_kind, s.error_message,
-               s.error_attempt, s.retry_after_us, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+               s.error_attempt, s.retry_after_us, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
+               s.lease_owner
         FROM tasker.tasks AS t LEFT JOIN tasker.steps AS s ON s.task_id = t.id
         WHERE t.id = ANY(locked)
         ORDER BY t.id, s.idx;

@@ -26,6 +26,7 @@ struct store::task_record {
         json_ptr result;
         std::unique_ptr<step_failure> failure; // most steps never fail: keep them small
         time_point lease_until;
+        uuid lease_owner; // the claim's owner token (nil: none)
     };
 
     task_id id;
@@ -348,10 +349,15 @@ std::vector<claim_outcome> store::claim_steps_now(std::span<const claim_request>
             }
             auto& s = t->status[req.ref.step];
             auto& d = t->data[req.ref.step];
-            if (s.state == step_state::enqueued && s.attempts + 1 == req.attempt) {
-                ++s.attempts;
-                d.lease_until = now + req.lease;
-                t->move_step(req.ref.step, step_event::claim, now);
+            const bool owners_again = s.state == step_state::in_progress && s.attempts == req.attempt &&
+                                      !req.owner.is_nil() && d.lease_owner == req.owner;
+            if ((s.state == step_state::enqueued && s.attempts + 1 == req.attempt) || owners_again) {
+                if (!owners_again) {
+                    ++s.attempts;
+                    d.lease_until = now + req.lease;
+                    d.lease_owner = req.owner;
+                    t->move_step(req.ref.step, step_event::claim, now);
+                }
                 o.status = claim_status::claimed;
                 auto& c = o.claim;
                 c.ref = req.ref;

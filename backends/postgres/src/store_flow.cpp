@@ -80,12 +80,18 @@ awaitable<result<std::vector<claim_outcome>>> store::claim_steps(std::vector<cla
             }
             auto& s = t->status[req.ref.step];
             auto& r = t->steps[req.ref.step];
-            if (s.state == step_state::enqueued && s.attempts + 1 == req.attempt) {
-                const auto lease_us = to_us(req.lease);
-                ++s.attempts;
-                r.new_lease_us = lease_us;
-                r.lease_until_us = now_us + lease_us;
-                cs.move_step(*t, req.ref.step, step_event::claim);
+            // A claim asked again by its owner (its answer was lost) is the owner's still.
+            const bool owners_again = s.state == step_state::in_progress && s.attempts == req.attempt &&
+                                      !req.owner.is_nil() && r.lease_owner == req.owner && r.lease_until_us;
+            if ((s.state == step_state::enqueued && s.attempts + 1 == req.attempt) || owners_again) {
+                if (!owners_again) {
+                    const auto lease_us = to_us(req.lease);
+                    ++s.attempts;
+                    r.new_lease_us = lease_us;
+                    r.lease_until_us = now_us + lease_us;
+                    r.lease_owner = req.owner;
+                    cs.move_step(*t, req.ref.step, step_event::claim);
+                }
                 o.status = claim_status::claimed;
                 o.claim.ref = req.ref;
                 o.claim.attempt = s.attempts;

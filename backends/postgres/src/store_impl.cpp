@@ -195,8 +195,10 @@ std::string changeset::to_json(const std::vector<task_row*>& tasks) const
                            {"attempts", s.attempts},
                            {"set_result", row.set_result},
                            {"set_failure", row.set_failure}};
-            if (row.new_lease_us)
+            if (row.new_lease_us) {
                 o["lease_us"] = *row.new_lease_us;
+                o["owner"] = row.lease_owner.is_nil() ? json::value(nullptr) : json::value(row.lease_owner.to_string());
+            }
             if (row.set_result && row.result)
                 o["result_text"] = json::serialize(*row.result); // text: a jsonb number would change type
             if (row.set_failure)
@@ -425,6 +427,8 @@ std::pair<std::vector<task_row>, std::int64_t> store::impl::lock_tasks(write_tra
         s.attempts = r.read_attempts = row[6].as<std::uint32_t>();
         if (!row[7].is_null())
             r.lease_until_us = row[7].as<std::int64_t>();
+        if (!row[13].is_null())
+            r.lease_owner = parse_task_id(row[13]);
         if (!row[8].is_null()) {
             step_failure f;
             f.kind = error_kind_from_string(row[8].c_str()).value();

@@ -88,6 +88,7 @@ json_ptr parse_json_field(const pqxx::field& f); ///< nullptr for SQL NULL
 struct step_row {
     std::optional<step_failure> failure; ///< the last failed attempt, as stored
     std::optional<std::int64_t> lease_until_us;
+    uuid lease_owner; ///< the owner token of the claim holding the lease (nil: none)
 
     // As read: the compare-and-set's expectation.
     step_state read_state = step_state::pending;
@@ -95,7 +96,7 @@ struct step_row {
 
     // What the commit writes.
     bool changed = false;
-    std::optional<std::int64_t> new_lease_us; ///< a lease from the operation's time
+    std::optional<std::int64_t> new_lease_us; ///< a lease from the operation's time, for `lease_owner`
     bool set_result = false;
     json_ptr result;
     bool set_failure = false; ///< write `failure` (cleared when empty)

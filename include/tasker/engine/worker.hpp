@@ -9,6 +9,7 @@
 #include <tasker/logger.hpp>
 #include <tasker/messaging/message_broker.hpp>
 #include <tasker/messaging/queue_name.hpp>
+#include <tasker/model/uuid.hpp>
 #include <tasker/store/task_store.hpp>
 
 #include <boost/asio/strand.hpp>
@@ -125,6 +126,7 @@ private:
     bool stopping_ = false;
     bool forced_ = false;
     std::vector<std::weak_ptr<job>> jobs_;
+    uuid_generator owners_; // claim owner tokens
 
     detail::waiter_list slots_;    // a running step finished
     detail::waiter_list stop_;     // stop() was called

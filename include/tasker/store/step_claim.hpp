@@ -3,6 +3,7 @@
 #include <tasker/model/json.hpp>
 #include <tasker/model/task_template.hpp>
 #include <tasker/model/time.hpp>
+#include <tasker/model/uuid.hpp>
 #include <tasker/store/step_ref.hpp>
 
 #include <cstdint>
@@ -18,6 +19,10 @@ struct claim_request {
     step_ref ref;
     std::uint32_t attempt = 1;
     duration lease{};
+    /// Who claims: a token the worker makes for this claim and repeats if it must ask again.
+    /// A claim whose answer was lost (the connection broke as it committed) is then given back
+    /// to its owner instead of answering `busy` until the lease runs out. Nil: no owner.
+    uuid owner{};
 };
 
 enum class claim_status : std::uint8_t {

@@ -202,10 +202,13 @@ awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
         if (batch->empty())
             continue;
 
+        // One owner token for the batch, kept when the claim is asked again: a claim that
+        // committed but whose answer was lost comes back to us rather than answering busy.
+        const uuid owner = owners_.next(std::chrono::system_clock::now());
         std::vector<claim_request> reqs;
         reqs.reserve(batch->size());
         for (const auto& d : *batch)
-            reqs.push_back({step_ref{d.msg.task, d.msg.step}, d.msg.attempt, config_.lease});
+            reqs.push_back({step_ref{d.msg.task, d.msg.step}, d.msg.attempt, config_.lease, owner});
         // Claims are compare-and-sets: while the store is unreachable they are made again, as
         // long as the messages are leased to us, so a database restart costs its outage, not
         // a lease.

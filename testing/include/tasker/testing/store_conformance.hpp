@@ -467,6 +467,34 @@ public:
         CHECK(view(id).steps[step_a].attempts == 1);
     }
 
+    /// Contract 4, owners: a claim asked again by the owner it named (its answer was lost) is
+    /// the owner's again -- same attempt, no second claim in the history -- while anyone else,
+    /// or a claim without an owner, finds the step busy.
+    void claim_returns_to_its_owner()
+    {
+        const auto tmpl = register_flow();
+        const auto id = create(tmpl).id;
+        const auto owner = uuid::parse("01a22544-7fe6-7000-b65c-c0fd05f5ffdb").value();
+        const auto other = uuid::parse("01a22544-7fe6-7000-b65c-c0fd05f5ffdc").value();
+        const auto first = claim(id, step_a, 1, ticks(30), owner);
+        REQUIRE(first.status == claim_status::claimed);
+        const auto transitions = view(id).step_transitions.size();
+
+        f_.advance(ticks(5));
+        const auto again = claim(id, step_a, 1, ticks(30), owner);
+        REQUIRE(again.status == claim_status::claimed);
+        CHECK(again.claim.attempt == 1);
+        CHECK(again.claim.lease_until == first.claim.lease_until); // the lease it holds, not a new one
+        REQUIRE(again.claim.context);
+        CHECK(again.claim.context->at("order") == 17);
+        CHECK(claim(id, step_a, 1, ticks(30), other).status == claim_status::busy);
+        CHECK(claim(id, step_a, 1, ticks(30)).status == claim_status::busy);
+        const auto v = view(id);
+        CHECK(v.steps[step_a].attempts == 1);
+        CHECK(v.step_transitions.size() == transitions);
+        CHECK(v.steps[step_a].state == step_state::in_progress);
+    }
+
     /// Contract 6: a claimed attempt's result is recorded once, with its `step_result`
     /// message; a duplicate, a result for another attempt or an unclaimed step, and one
     /// for an unknown task are ignored and send nothing.
@@ -807,9 +835,10 @@ private:
         return blocking(store().apply_action(id, std::move(a)));
     }
 
-    claim_outcome claim(const task_id& id, std::uint32_t step, std::uint32_t attempt, duration lease)
+    claim_outcome claim(const task_id& id, std::uint32_t step, std::uint32_t attempt, duration lease,
+                        uuid owner = {})
     {
-        std::vector<claim_request> reqs{{{id, step}, attempt, lease}};
+        std::vector<claim_request> reqs{{{id, step}, attempt, lease, owner}};
         auto out = run(store().claim_steps(std::move(reqs)), "claim_steps");
         REQUIRE(out.size() == 1);
         return std::move(out[0]);
@@ -906,6 +935,8 @@ private:
                              "no message is readable before the state it names")                                       \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, claim_is_compare_and_set, "of two claims of one step exactly one wins")    \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, claim_answers, "claim_steps answers claimed, busy, stale and not_found")   \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, claim_returns_to_its_owner,                                                \
+                             "a claim asked again by its owner is the owner's, busy for anyone else")                  \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, record_results_once, "a result is recorded once; duplicates are ignored")  \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, process_moves_on_once, "process moves a task on once per result")          \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, failed_attempt_is_retried_after_backoff,                                   \

@@ -1,4 +1,5 @@
--- tasker migration 0005: commit_changes sends straight into the queue tables.
+-- tasker migration 0005: commit_changes revised: sends straight into the queue tables, takes the
+-- current transitions from its caller, and records who holds a step's lease.
 --
 -- A change set's messages went through pgmq.send_batch and pgmq.send, which build their SQL per
 -- call: PostgreSQL parsed and planned it again in every transaction that moved a task (0.17 ms
@@ -9,7 +10,16 @@
 --
 -- And the history insert no longer works out which transition of each task and step is the
 -- current one (a window over the change set, sorted again): the caller says so, in each
--- transition's `current`. Everything else is as in 0002, and the plan settings of 0004 stay.
+-- transition's `current`.
+--
+-- A claim names its owner (a token its worker made), kept next to the lease: a worker that asks
+-- again for a claim whose answer it lost (the connection broke as the claim committed) gets
+-- it back, where it used to find the step busy until the lease ran out. `steps[].owner` is
+-- written with every new lease. Everything else is as in 0002, and the plan settings of 0004
+-- stay.
+
+ALTER TABLE tasker.steps ADD COLUMN lease_owner uuid;
+COMMENT ON COLUMN tasker.steps.lease_owner IS 'the owner token of the claim holding lease_until (null: none given)';
 
 CREATE OR REPLACE FUNCTION tasker.commit_changes_via_pgmq(changes jsonb) RETURNS void
     SET enable_seqscan = off
@@ -32,6 +42,7 @@ BEGIN
             attempts = u.attempts,
             lease_until = CASE WHEN u.lease_us IS NULL THEN s.lease_until
                                ELSE stamp + u.lease_us * interval '1 microsecond' END,
+            lease_owner = CASE WHEN u.lease_us IS NULL THEN s.lease_owner ELSE u.owner END,
             result = CASE WHEN u.set_result THEN u.result_text::json ELSE s.result END,
             error_kind = CASE WHEN u.set_failure THEN u.error_kind ELSE s.error_kind END,
             error_message = CASE WHEN u.set_failure THEN u.error_message ELSE s.error_message END,
@@ -39,7 +50,7 @@ BEGIN
             retry_after_us = CASE WHEN u.set_failure THEN u.retry_after_us ELSE s.retry_after_us END
         FROM jsonb_to_recordset(changes -> 'steps') AS u(
             task uuid, step integer, "from" tasker.step_state, from_attempts integer, "to" tasker.step_state,
-            attempts integer, lease_us bigint, set_result boolean, result_text text, set_failure boolean,
+            attempts integer, lease_us bigint, owner uuid, set_result boolean, result_text text, set_failure boolean,
             error_kind tasker.error_kind, error_message text, error_attempt integer, retry_after_us bigint)
         WHERE s.task_id = u.task AND s.idx = u.step AND s.state = u."from" AND s.attempts = u.from_attempts;
         GET DIAGNOSTICS changed = ROW_COUNT;
