@@ -167,7 +167,9 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
     static constexpr statement identified_tasks{
         "tasker_identified_tasks",
         "SELECT n.ord, t.id FROM jsonb_to_recordset($1::jsonb) AS n(ord integer, template_id bigint, identity_key text) "
-        "JOIN tasker.tasks AS t ON t.template_id = n.template_id AND t.identity_key = n.identity_key"};
+        // `<> ''` lets the partial index tasks_identity serve the lookup.
+        "JOIN tasker.tasks AS t ON t.template_id = n.template_id AND t.identity_key = n.identity_key "
+        "AND t.identity_key <> ''"};
     static constexpr statement insert_steps{
         "tasker_insert_step_rows",
         "INSERT INTO tasker.steps (task_id, idx, state) "
