@@ -14,8 +14,9 @@ if [ -z "${TASKER_POSTGRES_CTL:-}" ]; then
   exit 1
 fi
 tasks=300
-# Seconds. Work whose statement the restart cut is made again at once; only a claim whose
-# commit was cut off and went through waits for its lease: short, so the test stays short.
+# Seconds. Work whose statement the restart cut is made again at once (a claim that went
+# through comes back to its owner); only a read whose answer was cut off leaves its messages
+# leased until this runs out: short, so the test stays short.
 lease=3
 template=diamond_workflow_with_retries
 
