@@ -58,14 +58,6 @@ std::string table_of(const std::string& queue, std::string_view prefix)
     return "pgmq.\"" + std::string(prefix) + "_" + queue + "\"";
 }
 
-/// Prepares `sql` as `name` on `c` (a lookup after the first time on that connection);
-/// returns `name`.
-std::string prepared(pqxx::connection& c, std::string name, const std::string& sql)
-{
-    c.prepare(name, sql);
-    return name;
-}
-
 } // namespace
 
 std::string_view to_string(wake_mode m) noexcept
@@ -296,8 +288,9 @@ awaitable<result<std::vector<delivery>>> broker::read(queue_name q, std::size_t 
             return out;
         // pgmq.read: the oldest visible messages not locked by another reader, leased for `vt`.
         const auto table = table_of(name, "q");
-        const auto statement = prepared(
-            c, "tasker_pgmq_read_" + name,
+        pqxx::nontransaction tx(c); // one statement, its own transaction, one round trip
+        const auto rows = postgres::pq::exec_prepared(
+            tx, "tasker_pgmq_read_" + name,
             "with fast as (select " ASYNC_COMMIT "), "
             "taken as (update " + table + " as q set vt = clock_timestamp() + make_interval(secs => $2), "
             "read_ct = q.read_ct + 1 "
@@ -307,9 +300,8 @@ awaitable<result<std::vector<delivery>>> broker::read(queue_name q, std::size_t 
             "order by msg_id limit $1 for update skip locked)) "
             "returning q.msg_id, q.read_ct, q.enqueued_at, q.message) "
             "select msg_id, read_ct, extract(epoch from enqueued_at)::float8, message::text "
-            "from taken, fast order by msg_id");
-        pqxx::nontransaction tx(c); // one statement, its own transaction, one round trip
-        const auto rows = tx.exec_prepared(statement, qty, vt);
+            "from taken, fast order by msg_id",
+            qty, vt);
         out.reserve(rows.size());
         for (const auto& row : rows) {
             auto parsed = parse_json(row[3].c_str());
@@ -336,15 +328,15 @@ awaitable<result<void>> broker::ack(queue_name q, std::vector<delivery_id> ids)
         co_return result<void>{};
     auto op = [name = q.str(), array = id_array(ids)](pqxx::connection& c) -> result<void> {
         // pgmq.archive: the rows move from the queue table to its archive.
-        const auto statement = prepared(
-            c, "tasker_pgmq_archive_" + name,
+        pqxx::nontransaction tx(c);
+        postgres::pq::exec_prepared(
+            tx, "tasker_pgmq_archive_" + name,
             "with fast as (select " ASYNC_COMMIT "), "
             "taken as (delete from " + table_of(name, "q") + " where msg_id = any($1::bigint[]) "
             "returning msg_id, read_ct, enqueued_at, vt, message, headers) "
             "insert into " + table_of(name, "a") + " (msg_id, read_ct, enqueued_at, vt, message, headers) "
-            "select msg_id, read_ct, enqueued_at, vt, message, headers from taken, fast");
-        pqxx::nontransaction tx(c);
-        tx.exec_prepared(statement, array);
+            "select msg_id, read_ct, enqueued_at, vt, message, headers from taken, fast",
+            array);
         return {};
     };
     co_return co_await impl_->run<void>(std::move(op), "pgmq.archive");

@@ -31,14 +31,11 @@ struct statement {
     const char* sql;
 };
 
-/// Runs `s` with `args` in `tx`, preparing it on the transaction's connection if needed
-/// (libpqxx keeps one definition per name per connection, so this is a lookup after the first
-/// time; connections are per pool thread).
+/// Runs `s` with `args` in `tx`, prepared (see pq::exec_prepared).
 template <class... Args>
 pqxx::result exec(pqxx::transaction_base& tx, const statement& s, Args&&... args)
 {
-    tx.conn().prepare(s.name, s.sql);
-    return tx.exec_prepared(s.name, std::forward<Args>(args)...);
+    return pq::exec_prepared(tx, s.name, s.sql, std::forward<Args>(args)...);
 }
 
 /// A read-write transaction whose two ends cost no round trip of their own: BEGIN travels with

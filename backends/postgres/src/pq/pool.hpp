@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tasker::postgres::pq {
@@ -32,6 +33,17 @@ error translate(const std::exception& e, std::string_view doing);
 
 /// `url` with any password replaced by "***", for messages and logs.
 std::string redact(const std::string& url);
+
+/// Runs `sql` in `tx` as the prepared statement `name`, preparing it on the transaction's
+/// connection first if needed (libpqxx keeps one definition per name per connection: after
+/// the first time this is a lookup).
+template <class... Args>
+pqxx::result exec_prepared(pqxx::transaction_base& tx, const std::string& name, const std::string& sql,
+                           Args&&... args)
+{
+    tx.conn().prepare(name, sql);
+    return tx.exec_prepared(name, std::forward<Args>(args)...);
+}
 
 /// A fixed number of threads, each using one connection at a time from a shared set.
 /// Connections are opened on first use and dropped, all of them, when one breaks, so a
