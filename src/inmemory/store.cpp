@@ -234,23 +234,30 @@ result<task_created> store::create_task_now(new_task nt)
     return created->front();
 }
 
-result<void> store::creatable(const new_task& nt) const
+result<store::resolved_task> store::resolve(const new_task& nt) const
 {
     if (!nt.tmpl)
         return error{errc::template_not_found, "new_task has no template"};
-    if (auto registered = templates_.find({nt.tmpl->namespace_name, nt.tmpl->name, nt.tmpl->version}); !registered)
+    auto registered = templates_.find({nt.tmpl->namespace_name, nt.tmpl->name, nt.tmpl->version});
+    if (!registered)
         return registered.error();
-    if (auto q = worker_queue(nt.tmpl->namespace_name); !q)
+    auto q = worker_queue(nt.tmpl->namespace_name);
+    if (!q)
         return q.error();
-    return {};
+    return resolved_task{std::move(*registered), *q};
 }
 
 result<std::vector<task_created>> store::create_tasks_now(std::span<new_task> batch)
 {
     // All or nothing: whatever could refuse a task is checked for every task first.
-    for (std::size_t k = 0; k < batch.size(); ++k)
-        if (auto ok = creatable(batch[k]); !ok)
-            return batch.size() == 1 ? ok.error() : in_batch(ok.error(), k, batch.size());
+    std::vector<resolved_task> resolved;
+    resolved.reserve(batch.size());
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+        auto r = resolve(batch[k]);
+        if (!r)
+            return in_batch(r.error(), k, batch.size());
+        resolved.push_back(std::move(*r));
+    }
     std::vector<task_created> out;
     out.reserve(batch.size());
     const time_point now = clock_.now();
@@ -286,7 +293,7 @@ result<std::vector<task_created>> store::create_tasks_now(std::span<new_task> ba
         }
         auto& sh = shard_of(ids[k]);
         std::lock_guard lock(sh.mutex);
-        auto r = create_locked(sh, nt, ids[k], now);
+        auto r = create_locked(sh, nt, resolved[k], ids[k], now);
         flush(sh);
         if (!r) // checked above: the decision core refused to start a valid template
             return r.error();
@@ -297,18 +304,10 @@ result<std::vector<task_created>> store::create_tasks_now(std::span<new_task> ba
     return out;
 }
 
-result<task_created> store::create_locked(shard& sh, new_task& nt, const task_id& id, time_point now)
+result<task_created> store::create_locked(shard& sh, new_task& nt, const resolved_task& rt, const task_id& id,
+                                          time_point now)
 {
-    if (!nt.tmpl)
-        return error{errc::template_not_found, "new_task has no template"};
-    auto registered = templates_.find({nt.tmpl->namespace_name, nt.tmpl->name, nt.tmpl->version});
-    if (!registered)
-        return registered.error();
-    auto q = worker_queue(nt.tmpl->namespace_name);
-    if (!q)
-        return q.error();
-
-    auto rec = std::make_unique<task_record>(id, *registered, *q);
+    auto rec = std::make_unique<task_record>(id, rt.tmpl, rt.queue);
     auto& t = *rec;
     t.context = nt.context ? std::move(nt.context) : make_json(json::object{});
     t.identity_key = std::move(nt.identity_key);
