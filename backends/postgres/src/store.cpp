@@ -186,7 +186,7 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
     auto op = [impl = impl_.get(), batch = std::move(batch), ids = std::move(ids),
                randoms = std::move(randoms)](pqxx::connection& c) -> result<std::vector<task_created>> {
         const auto n = batch.size();
-        auto refuse = [n](error e, std::size_t k) { return n == 1 ? e : in_batch(std::move(e), k, n); };
+        auto refuse = [n](error e, std::size_t k) { return in_batch(std::move(e), k, n); };
         write_transaction tx(c);
         tx.begin_with({});
 

@@ -29,10 +29,12 @@ struct task_created {
 };
 
 /// `e`, the error of the task at `position` (from 0) of a batch of `size`, saying so: a batch
-/// is refused whole, and the caller must learn which task was wrong.
+/// is refused whole, and the caller must learn which task was wrong. A batch of one is just
+/// that task (a store's create_task made of create_tasks): its error stays as it is.
 inline error in_batch(error e, std::size_t position, std::size_t size)
 {
-    e.message = "task " + std::to_string(position + 1) + " of " + std::to_string(size) + ": " + e.message;
+    if (size > 1)
+        e.message = "task " + std::to_string(position + 1) + " of " + std::to_string(size) + ": " + e.message;
     return e;
 }
 
