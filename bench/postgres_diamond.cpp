@@ -66,10 +66,8 @@ void run(const std::string& url, const settings& s, const BrokerConfig& broker)
     rt.register_template(tmpl).value();
     rt.start().value();
     const auto steps_per_task = static_cast<double>(s.width + 2);
-    auto submit = [&] {
-        task_request r{{"bench", tmpl.name, std::nullopt}, json::object{}, {}, {}};
-        return rt.submit(std::move(r)).value().id;
-    };
+    auto request = [&] { return task_request{{"bench", tmpl.name, std::nullopt}, json::object{}, {}, {}}; };
+    auto submit = [&] { return rt.submit(request()).value().id; };
 
     const auto start = steady::now();
     std::vector<task_id> ids;
@@ -77,13 +75,14 @@ void run(const std::string& url, const settings& s, const BrokerConfig& broker)
     if (s.submit_batch <= 1) {
         for (int i = 0; i < s.tasks; ++i)
             ids.push_back(submit());
-    }
-    for (int i = 0; s.submit_batch > 1 && i < s.tasks; i += s.submit_batch) {
-        std::vector<task_request> batch;
-        for (int k = i; k < std::min(s.tasks, i + s.submit_batch); ++k)
-            batch.push_back(task_request{{"bench", tmpl.name, std::nullopt}, json::object{}, {}, {}});
-        for (const auto& created : rt.submit_batch(std::move(batch)).value())
-            ids.push_back(created.id);
+    } else {
+        for (int i = 0; i < s.tasks; i += s.submit_batch) {
+            std::vector<task_request> batch;
+            for (int k = i; k < std::min(s.tasks, i + s.submit_batch); ++k)
+                batch.push_back(request());
+            for (const auto& created : rt.submit_batch(std::move(batch)).value())
+                ids.push_back(created.id);
+        }
     }
     const double submitting = std::chrono::duration<double>(steady::now() - start).count();
     for (const auto& id : ids)
