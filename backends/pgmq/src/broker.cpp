@@ -388,15 +388,19 @@ awaitable<result<void>> broker::wait(queue_name q, time_point deadline)
         bool visible = false;
         std::optional<double> next_visible; // epoch seconds of the earliest hidden message
     };
-    auto op = [table = table_of(q.str(), "q")](pqxx::connection& c) -> result<readiness> {
+    auto op = [name = q.str()](pqxx::connection& c) -> result<readiness> {
         pqxx::nontransaction tx(c);
-        const auto row = tx.exec1("select exists(select 1 from " + table +
-                                  " where vt <= clock_timestamp()), extract(epoch from (select min(vt) from " +
-                                  table + "))::float8");
+        // The earliest message by the vt index, one probe: something is readable exactly when
+        // it is. (`vt <= clock_timestamp()` as a filter cannot use the index: the queue's
+        // every row, dead ones included, was scanned at each look.)
+        const auto rows = postgres::pq::exec_prepared(
+            tx, "tasker_pgmq_next_" + name,
+            "select coalesce(min(vt) <= clock_timestamp(), false), extract(epoch from min(vt))::float8 from " +
+                table_of(name, "q"));
         readiness r;
-        r.visible = row[0].as<bool>();
-        if (!row[1].is_null())
-            r.next_visible = row[1].as<double>();
+        r.visible = rows[0][0].as<bool>();
+        if (!rows[0][1].is_null())
+            r.next_visible = rows[0][1].as<double>();
         return r;
     };
     while (true) {
