@@ -15,8 +15,8 @@
 --   for), so the task is there by construction. What the key also did, removing a deleted
 --   task's history, is now a statement trigger on tasks: nothing to pay on insert.
 -- * Full pages. Steps and tasks change in place several times each (enqueue, claim, result),
---   and rows written by a batch fill their pages: the first update of each moved to another
---   page and added an index entry. Room left on each page keeps updates on it (HOT: no index
+--   an outbox row once (its relay's claim), and rows written by a batch fill their pages: the
+--   first update of each moved to another page and added an index entry. Room left on each page keeps updates on it (HOT: no index
 --   entry, the old version pruned in place). Only pages written from now on get the room.
 
 ALTER TABLE tasker.task_transitions DROP CONSTRAINT task_transitions_pkey;
@@ -44,3 +44,4 @@ CREATE TRIGGER tasks_delete_history AFTER DELETE ON tasker.tasks
 
 ALTER TABLE tasker.steps SET (fillfactor = 70);
 ALTER TABLE tasker.tasks SET (fillfactor = 80);
+ALTER TABLE tasker.outbox SET (fillfactor = 70);

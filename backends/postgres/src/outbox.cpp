@@ -53,9 +53,10 @@ struct outbox::impl {
             if (!conn) {
                 conn = std::make_unique<pqxx::connection>(url);
                 listening = std::make_unique<receiver>(*conn, notified);
-                // LISTEN takes effect at the end of the next statement: make it now, and count
-                // the reconnection as a notification (one may have been missed meanwhile).
-                pqxx::nontransaction(*conn).exec("select 1");
+                // LISTEN takes effect at the end of the next statement: make it now (the
+                // session's plan settings), and count the reconnection as a notification (one
+                // may have been missed meanwhile).
+                pqxx::nontransaction(*conn).exec(std::string(pq::key_lookups));
                 notified = true;
             }
             return f(*conn);
@@ -80,12 +81,14 @@ result<std::vector<outbox_entry>> outbox::claim(std::size_t max, duration claim)
     return impl_->with_connection<std::vector<outbox_entry>>(
         [&](pqxx::connection& c) -> result<std::vector<outbox_entry>> {
             pqxx::nontransaction tx(c);
-            const auto rows = tx.exec_params(
+            // By key, not a join: planned once, on what may be an empty table, a join was a
+            // hash of the whole outbox against a scan of it.
+            const auto rows = pq::exec_prepared(
+                tx, "tasker_outbox_claim",
                 "UPDATE tasker.outbox AS o SET claimed_until = clock_timestamp() + $2 * interval '1 microsecond' "
-                "FROM (SELECT id FROM tasker.outbox "
+                "WHERE o.id = ANY(ARRAY(SELECT id FROM tasker.outbox "
                 "      WHERE claimed_until IS NULL OR claimed_until < clock_timestamp() "
-                "      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) AS picked "
-                "WHERE o.id = picked.id "
+                "      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)) "
                 "RETURNING o.id, o.queue, o.body::text, "
                 "  greatest(0, (extract(epoch FROM o.visible_at - clock_timestamp()) * 1000000)::bigint)",
                 static_cast<long long>(max), static_cast<long long>(claim_us));
@@ -114,7 +117,8 @@ result<void> outbox::remove(const std::vector<std::int64_t>& ids)
     return impl_->with_connection<void>(
         [&](pqxx::connection& c) -> result<void> {
             pqxx::nontransaction tx(c);
-            tx.exec_params("DELETE FROM tasker.outbox WHERE id = ANY($1::bigint[])", id_array(ids));
+            pq::exec_prepared(tx, "tasker_outbox_remove", "DELETE FROM tasker.outbox WHERE id = ANY($1::bigint[])",
+                              id_array(ids));
             return {};
         },
         "deleting published outbox messages");

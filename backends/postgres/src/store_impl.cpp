@@ -276,16 +276,8 @@ constexpr statement template_versions{
 // ---------------------------------------------------------------------------------------
 // The shared state
 
-// Every statement of the store finds its rows by key, and its prepared statements keep the
-// plan they got first: made while the tables were young, a plan scanning them whole (cheapest
-// then) would stay as they grow, until autovacuum happens to invalidate it. Measured: a hop
-// 0.6 ms slower after a 1 000-task burst. So the store's sessions rule those plans out (a
-// table with no index for a query is still scanned: "off" only makes it the last resort).
-constexpr std::string_view key_lookups = "SET enable_seqscan = off; SET enable_bitmapscan = off; "
-                                         "SET enable_hashjoin = off; SET enable_mergejoin = off";
-
 store::impl::impl(store_config c)
-    : config(std::move(c)), pool(config.url, std::max<std::size_t>(config.threads, 1), std::string(key_lookups)),
+    : config(std::move(c)), pool(config.url, std::max<std::size_t>(config.threads, 1), std::string(pq::key_lookups)),
       id_source(tasker::detail::seed_or_random(config.seed)), jitter(tasker::detail::seed_or_random(config.seed) ^ 0x5bd1e995)
 {
 }
