@@ -13,6 +13,7 @@
 #include "support/catch.hpp"
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 using namespace tasker;
@@ -113,6 +114,48 @@ TEST_CASE("rabbitmq: a broker's unacked messages come back to another when it go
     REQUIRE(back.size() == 2);
     for (const auto& d : back)
         CHECK(d.read_count == 2);
+}
+
+TEST_CASE("rabbitmq: acks settle exactly the deliveries named, in any order", "[rabbitmq]")
+{
+    // The broker acks a run of the oldest unacked deliveries in one frame (`multiple`): a gap
+    // (a delivery still being worked on) must stop the run, or it would be acked unfinished.
+    testing::rabbitmq_fixture server;
+    const auto q = queue_name::make("gaps").value();
+    rabbitmq::broker survivor({.url = server.url, .prefix = server.prefix});
+    REQUIRE(detail::run_blocking(survivor.ensure_queue(q)));
+    std::set<std::uint32_t> unfinished;
+    {
+        rabbitmq::broker doomed({.url = server.url, .prefix = server.prefix});
+        REQUIRE(detail::run_blocking(doomed.send_batch(q, {msg(1), msg(2), msg(3), msg(4), msg(5), msg(6)}, {})));
+        std::vector<delivery> held;
+        while (held.size() < 6) {
+            auto got = detail::run_blocking(doomed.read(q, 10, 1h));
+            REQUIRE(got);
+            held.insert(held.end(), got->begin(), got->end());
+            if (held.size() < 6)
+                REQUIRE(detail::run_blocking(doomed.wait(q, std::chrono::system_clock::now() + 10s)));
+        }
+        // Steps 1, 2 and 4 done, acked in a batch out of order; then 6 alone; 3 and 5 still running.
+        REQUIRE(detail::run_blocking(doomed.ack(q, {held[3].id, held[0].id, held[1].id})));
+        REQUIRE(detail::run_blocking(doomed.ack(q, {held[5].id})));
+        unfinished = {held[2].msg.step, held[4].msg.step};
+    } // gone: what it did not ack comes back
+    std::set<std::uint32_t> back;
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (back.size() < 2 && std::chrono::steady_clock::now() < give_up) {
+        REQUIRE(detail::run_blocking(survivor.wait(q, std::chrono::system_clock::now() + 5s)));
+        auto got = detail::run_blocking(survivor.read(q, 10, 5s));
+        REQUIRE(got);
+        for (const auto& d : *got)
+            back.insert(d.msg.step);
+    }
+    CHECK(back == unfinished);
+    // ...and nothing else: the acked ones are gone for good.
+    REQUIRE(detail::run_blocking(survivor.wait(q, std::chrono::system_clock::now() + 1s)));
+    auto rest = detail::run_blocking(survivor.read(q, 10, 5s));
+    REQUIRE(rest);
+    CHECK(rest->empty());
 }
 
 TEST_CASE("rabbitmq: bad configuration is a clear error from every operation", "[rabbitmq]")

@@ -274,9 +274,9 @@ result<std::uint64_t> connection::publish(const std::string& exchange, const std
     return next_seq_++;
 }
 
-result<void> connection::ack(std::uint64_t tag)
+result<void> connection::ack(std::uint64_t tag, bool multiple)
 {
-    if (const int rc = amqp_basic_ack(state_, 1, tag, 0); rc != AMQP_STATUS_OK)
+    if (const int rc = amqp_basic_ack(state_, 1, tag, multiple ? 1 : 0); rc != AMQP_STATUS_OK)
         return fail("acking", rc);
     return {};
 }

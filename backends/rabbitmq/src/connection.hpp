@@ -93,7 +93,8 @@ public:
     /// Publishes a persistent message; returns its sequence number (confirmed later by an event).
     result<std::uint64_t> publish(const std::string& exchange, const std::string& routing_key,
                                   std::string_view body, const std::vector<header>& headers);
-    result<void> ack(std::uint64_t tag);
+    /// Acks `tag`, or with `multiple` every unacked delivery up to and including it.
+    result<void> ack(std::uint64_t tag, bool multiple = false);
     /// Rejects without requeueing: the queue dead-letters it.
     result<void> reject(std::uint64_t tag);
     /// A heartbeat frame, so an idle connection stays alive.
