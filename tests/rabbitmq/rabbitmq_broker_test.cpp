@@ -12,6 +12,7 @@
 
 #include "support/catch.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -34,11 +35,129 @@ struct rabbitmq_fixture {
     void advance(duration d) { std::this_thread::sleep_for(d); } // a real server keeps real time
 };
 
+/// The same suite with every queue it uses packed (`broker_config::packed_queues`).
+struct packed_rabbitmq_fixture {
+    static constexpr duration tick = 200ms;
+    static std::vector<queue_name> suite_queues()
+    {
+        std::vector<queue_name> out;
+        for (const auto* base : {"ack", "batch", "delay", "ensure", "extend", "lease", "max", "nack", "noblock", "order",
+                                 "racing", "sendread", "sendread_other", "waitdeadline", "waitsend", "waitvisible"})
+            out.push_back(queue_name::make(base).value());
+        return out;
+    }
+    testing::rabbitmq_fixture server;
+    rabbitmq::broker impl{{.url = server.url, .prefix = server.prefix, .packed_queues = suite_queues()}};
+
+    rabbitmq::broker& broker() { return impl; }
+    queue_name queue(std::string_view base)
+    {
+        auto q = queue_name::make(std::string(base)).value();
+        const auto packed = suite_queues();
+        INFO("a queue of the suite missing from suite_queues() would run unpacked: " << base);
+        REQUIRE(std::find(packed.begin(), packed.end(), q) != packed.end());
+        return q;
+    }
+    time_point now() const { return std::chrono::system_clock::now(); }
+    void advance(duration d) { std::this_thread::sleep_for(d); }
+};
+
 message msg(std::uint32_t step) { return message{message_kind::step_ready, step, 1, task_id{}}; }
+
+/// Reads from `b` until `n` messages came or `within` passed.
+std::vector<delivery> read_until(rabbitmq::broker& b, queue_name q, std::size_t n, duration within, std::size_t max = 100)
+{
+    std::vector<delivery> got;
+    const auto give_up = std::chrono::system_clock::now() + within;
+    while (got.size() < n && std::chrono::system_clock::now() < give_up) {
+        auto some = detail::run_blocking(b.read(q, std::min(max, n - got.size()), 1h));
+        REQUIRE(some);
+        got.insert(got.end(), some->begin(), some->end());
+        if (got.size() < n)
+            REQUIRE(detail::run_blocking(b.wait(q, std::chrono::system_clock::now() + 1s)));
+    }
+    return got;
+}
+
+std::set<std::uint32_t> steps_of(const std::vector<delivery>& ds)
+{
+    std::set<std::uint32_t> out;
+    for (const auto& d : ds)
+        out.insert(d.msg.step);
+    return out;
+}
 
 } // namespace
 
 TASKER_BROKER_CONFORMANCE(rabbitmq_fixture, "[rabbitmq]");
+TASKER_BROKER_CONFORMANCE(packed_rabbitmq_fixture, "[rabbitmq]");
+
+TEST_CASE("rabbitmq: a pack is acked when all its messages are, and comes back whole if its consumer goes first",
+          "[rabbitmq]")
+{
+    testing::rabbitmq_fixture server;
+    const auto q = queue_name::make("packs").value();
+    const rabbitmq::broker_config config{.url = server.url, .prefix = server.prefix, .packed_queues = {q}};
+    rabbitmq::broker survivor(config);
+    REQUIRE(detail::run_blocking(survivor.ensure_queue(q)));
+    {
+        rabbitmq::broker first(config);
+        REQUIRE(detail::run_blocking(first.send_batch(q, {msg(1), msg(2), msg(3)}, {})));
+        REQUIRE(detail::run_blocking(first.send_batch(q, {msg(4), msg(5)}, {})));
+        const auto held = read_until(first, q, 5, 10s, 2); // two at a time: packs are split
+        REQUIRE(steps_of(held) == std::set<std::uint32_t>{1, 2, 3, 4, 5});
+        // The second pack whole, the first but one message.
+        std::vector<delivery_id> done;
+        for (const auto& d : held)
+            if (d.msg.step != 2)
+                done.push_back(d.id);
+        REQUIRE(detail::run_blocking(first.ack(q, std::move(done))));
+    } // gone with step 2 unfinished: its pack comes back whole, steps 1 and 3 again
+    const auto back = read_until(survivor, q, 3, 20s);
+    CHECK(steps_of(back) == std::set<std::uint32_t>{1, 2, 3});
+    for (const auto& d : back)
+        CHECK(d.read_count == 2);
+    std::vector<delivery_id> ids;
+    for (const auto& d : back)
+        ids.push_back(d.id);
+    REQUIRE(detail::run_blocking(survivor.ack(q, std::move(ids))));
+    // Nothing else: the second pack was acked when its last message was.
+    REQUIRE(detail::run_blocking(survivor.wait(q, std::chrono::system_clock::now() + 1s)));
+    auto rest = detail::run_blocking(survivor.read(q, 10, 5s));
+    REQUIRE(rest);
+    CHECK(rest->empty());
+}
+
+TEST_CASE("rabbitmq: the messages of a pack no read took go back to the queue, the others stay", "[rabbitmq]")
+{
+    testing::rabbitmq_fixture server;
+    const auto q = queue_name::make("unread").value();
+    const rabbitmq::broker_config config{
+        .url = server.url, .prefix = server.prefix, .hold = 300ms, .packed_queues = {q}};
+    rabbitmq::broker busy(config);
+    rabbitmq::broker idle(config);
+    REQUIRE(detail::run_blocking(busy.send_batch(q, {msg(1), msg(2), msg(3), msg(4)}, {})));
+    const auto taken = read_until(busy, q, 1, 10s, 1); // one of the pack; then no more reads
+    REQUIRE(taken.size() == 1);
+    // After `hold`, the three unread go back as copies; `idle` gets exactly those.
+    const auto moved = read_until(idle, q, 3, 20s);
+    CHECK(moved.size() == 3);
+    auto expected = std::set<std::uint32_t>{1, 2, 3, 4};
+    expected.erase(taken[0].msg.step);
+    CHECK(steps_of(moved) == expected);
+    for (const auto& d : moved)
+        CHECK(d.read_count == 1); // never handed out: not counted as a delivery
+    std::vector<delivery_id> ids;
+    for (const auto& d : moved)
+        ids.push_back(d.id);
+    REQUIRE(detail::run_blocking(idle.ack(q, std::move(ids))));
+    REQUIRE(detail::run_blocking(busy.ack(q, {taken[0].id})));
+    // All four settled: nothing comes back, to either.
+    REQUIRE(detail::run_blocking(idle.wait(q, std::chrono::system_clock::now() + 1s)));
+    auto rest = detail::run_blocking(idle.read(q, 10, 5s));
+    REQUIRE(rest);
+    CHECK(rest->empty());
+}
 
 TEST_CASE("rabbitmq: delays round up to two significant digits of milliseconds", "[rabbitmq]")
 {

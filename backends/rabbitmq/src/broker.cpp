@@ -26,9 +26,11 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 namespace tasker::rabbitmq {
 
@@ -52,13 +54,43 @@ struct outgoing {
     std::uint32_t read_count = 0;
 };
 
-/// A delivery RabbitMQ pushed that no `read` has taken yet.
+/// A delivery RabbitMQ pushed that no `read` has taken (all of) yet.
 struct arrived {
     std::uint64_t tag = 0;
     std::string body;
     std::uint32_t read_count = 1;
     time_point enqueued_at;
+    /// Once a `read` opened it: the tasker messages it carries (one, or a pack), each with
+    /// its own JSON text, and how many of them were handed out.
+    std::optional<std::vector<std::pair<message, std::string>>> parts;
+    std::size_t taken = 0;
 };
+
+/// The tasker messages an AMQP body carries: one (a JSON object) or a pack (an array of them).
+result<std::vector<std::pair<message, std::string>>> open_body(const std::string& body)
+{
+    auto parsed = parse_json(body);
+    if (!parsed)
+        return parsed.error();
+    std::vector<std::pair<message, std::string>> out;
+    if (const auto* pack = parsed->if_array()) {
+        if (pack->empty())
+            return error{errc::malformed_json, "an empty pack of messages"};
+        out.reserve(pack->size());
+        for (const auto& v : *pack) {
+            auto m = message_from_json(v);
+            if (!m)
+                return m.error();
+            out.emplace_back(std::move(*m), json::serialize(v));
+        }
+        return out;
+    }
+    auto m = message_from_json(*parsed);
+    if (!m)
+        return m.error();
+    out.emplace_back(std::move(*m), body);
+    return out;
+}
 
 /// A delivery handed out by `read`, until acked, nacked or its lease ends.
 struct leased {
@@ -113,6 +145,9 @@ struct broker::impl {
     /// Delivery tags of the current connection not acked or rejected yet, every one, whatever
     /// became of it here: an ack with `multiple` may cover only a prefix of this set.
     std::set<std::uint64_t> unacked;
+    /// Packs of the current connection opened by a `read`: how many of their messages are
+    /// not settled (acked, or given back) yet. A pack is acked when this reaches zero.
+    std::map<std::uint64_t, std::size_t> parts_left;
     delivery_id next_id = 1;
     std::map<std::uint64_t, std::shared_ptr<confirm_batch>> unconfirmed; // by publish sequence number
 
@@ -289,6 +324,7 @@ struct broker::impl {
         link.emplace(std::move(*opened));
         ++generation;
         unacked.clear();
+        parts_left.clear();
         last_heartbeat = steady::now();
         if (auto ok = declare_common(); !ok)
             return broke(ok.error());
@@ -418,6 +454,8 @@ struct broker::impl {
         }
         if (ms.empty())
             return done(result<void>{});
+        if (is_packed(q))
+            ms = pack(std::move(ms));
         auto batch = std::make_shared<confirm_batch>();
         batch->remaining = ms.size();
         batch->done = std::move(done);
@@ -434,6 +472,56 @@ struct broker::impl {
             }
             unconfirmed.emplace(*seq, batch);
         }
+    }
+
+    bool is_packed(const std::string& q) const
+    {
+        return std::any_of(config.packed_queues.begin(), config.packed_queues.end(),
+                           [&](const queue_name& p) { return p.str() == q; });
+    }
+
+    /// Consecutive messages with the same read count, up to `pack_limit` at a time, as one
+    /// body each: a JSON array of them (a single message stays as it is).
+    std::vector<outgoing> pack(std::vector<outgoing> ms) const
+    {
+        const auto limit = std::max<std::size_t>(config.pack_limit, 1);
+        std::vector<outgoing> packs;
+        for (std::size_t i = 0; i < ms.size();) {
+            std::size_t j = i + 1;
+            while (j < ms.size() && j - i < limit && ms[j].read_count == ms[i].read_count)
+                ++j;
+            if (j - i == 1) {
+                packs.push_back(std::move(ms[i]));
+            } else {
+                outgoing p{"[", ms[i].read_count};
+                for (std::size_t k = i; k < j; ++k) {
+                    if (k > i)
+                        p.body += ',';
+                    p.body += ms[k].body;
+                }
+                p.body += ']';
+                packs.push_back(std::move(p));
+            }
+            i = j;
+        }
+        return packs;
+    }
+
+    /// Settles `n` messages of delivery `tag` (of connection `gen`): true when the delivery
+    /// itself is to be acked now (a single message, or the last of its pack).
+    bool settle(std::uint64_t tag, std::uint64_t gen, std::size_t n = 1)
+    {
+        if (gen != generation || !link)
+            return false; // tags mean nothing on another connection: RabbitMQ requeued it
+        auto it = parts_left.find(tag);
+        if (it == parts_left.end())
+            return true;
+        if (it->second > n) {
+            it->second -= n;
+            return false;
+        }
+        parts_left.erase(it);
+        return true;
     }
 
     /// Reads every event the connection has for us without waiting; with `get_reply_for`,
@@ -478,7 +566,7 @@ struct broker::impl {
                 for (auto& [q, c] : consumers)
                     if (names->work_queue(q) == (*e)->message.consumer_tag) {
                         for (const auto& a : c.ready) // gone with their queue
-                            unacked.erase(a.tag);
+                            unacked.erase(a.tag), parts_left.erase(a.tag);
                         c.consuming = false, c.ready.clear(), declared.erase(q);
                     }
                 break;
@@ -563,17 +651,23 @@ struct broker::impl {
     /// confirmed: a crash in between leaves two copies, never none.
     void give_back(leased l, duration delay, std::function<void(result<void>)> done)
     {
-        auto q = l.queue;
         std::vector<outgoing> copy{{std::move(l.body), l.read_count}};
-        auto ack_original = [this, tag = l.tag, gen = l.generation, done = std::move(done)](result<void> r) {
-            if (r && link && gen == generation) {
+        give_back(l.queue, l.tag, l.generation, std::move(copy), delay, std::move(done));
+    }
+
+    /// Publishes `copies` of messages of delivery `tag`, then settles them.
+    void give_back(const std::string& q, std::uint64_t tag, std::uint64_t gen, std::vector<outgoing> copies,
+                   duration delay, std::function<void(result<void>)> done)
+    {
+        auto ack_original = [this, tag, gen, n = copies.size(), done = std::move(done)](result<void> r) {
+            if (r && settle(tag, gen, n)) {
                 unacked.erase(tag);
                 if (auto ok = link->ack(tag); !ok)
                     (void)broke(ok.error());
             }
             done(r);
         };
-        publish(q, std::move(copy), delay, std::move(ack_original));
+        publish(q, std::move(copies), delay, std::move(ack_original));
     }
 
     /// Consumers whose deliveries nobody read for `hold`: paused, and their deliveries put
@@ -597,8 +691,13 @@ struct broker::impl {
             c.ready.clear();
             for (auto& a : unread) {
                 const auto before = a.read_count - 1; // never handed out: not a delivery
-                leased l{q, a.tag, generation, {}, std::move(a.body), before};
-                give_back(std::move(l), duration::zero(), [](result<void>) {});
+                std::vector<outgoing> copies;
+                if (!a.parts)
+                    copies.push_back({std::move(a.body), before}); // whole, as it came
+                else
+                    for (auto k = a.taken; k < a.parts->size(); ++k)
+                        copies.push_back({std::move((*a.parts)[k].second), before});
+                give_back(q, a.tag, generation, std::move(copies), duration::zero(), [](result<void>) {});
             }
         }
     }
@@ -648,20 +747,30 @@ struct broker::impl {
         std::vector<delivery> out;
         const auto until = steady::now() + std::chrono::duration_cast<steady::duration>(lease);
         while (out.size() < max && !con.ready.empty()) {
-            auto a = std::move(con.ready.front());
-            con.ready.pop_front();
-            auto parsed = parse_json(a.body);
-            auto m = parsed ? message_from_json(*parsed) : result<message>(parsed.error());
-            if (!m) {
-                // Not a tasker message: no reader could ever take it. To the dead-letter queue.
-                unacked.erase(a.tag);
-                if (auto ok = link->reject(a.tag); !ok)
-                    return broke(ok.error());
-                continue;
+            auto& a = con.ready.front();
+            if (!a.parts) {
+                auto parts = open_body(a.body);
+                if (!parts) {
+                    // Not tasker messages: no reader could ever take them. To the dead-letter queue.
+                    const auto tag = a.tag;
+                    con.ready.pop_front();
+                    unacked.erase(tag);
+                    if (auto ok = link->reject(tag); !ok)
+                        return broke(ok.error());
+                    continue;
+                }
+                a.parts = std::move(*parts);
+                if (a.parts->size() > 1)
+                    parts_left[a.tag] = a.parts->size();
             }
-            const auto id = next_id++;
-            out.push_back(delivery{id, std::move(*m), a.read_count, a.enqueued_at});
-            leases.emplace(id, leased{q, a.tag, generation, until, std::move(a.body), a.read_count});
+            for (; out.size() < max && a.taken < a.parts->size(); ++a.taken) {
+                auto& [m, text] = (*a.parts)[a.taken];
+                const auto id = next_id++;
+                out.push_back(delivery{id, std::move(m), a.read_count, a.enqueued_at});
+                leases.emplace(id, leased{q, a.tag, generation, until, std::move(text), a.read_count});
+            }
+            if (a.taken == a.parts->size())
+                con.ready.pop_front();
         }
         return out;
     }
@@ -676,7 +785,7 @@ struct broker::impl {
             auto it = leases.find(id);
             if (it == leases.end())
                 continue; // already given back (lease ended), or from a connection gone since
-            if (it->second.generation == generation)
+            if (settle(it->second.tag, it->second.generation))
                 tags.push_back(it->second.tag);
             leases.erase(it);
         }

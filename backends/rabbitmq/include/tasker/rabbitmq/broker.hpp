@@ -33,6 +33,16 @@ struct broker_config {
     duration heartbeat = std::chrono::seconds(30);
     /// Bounds connecting and every synchronous AMQP call (declarations, consume).
     duration timeout = std::chrono::seconds(10);
+    /// Queues whose messages travel packed: what one `send_batch` gives such a queue goes as
+    /// AMQP messages of up to `pack_limit` tasker messages each. RabbitMQ's work (store,
+    /// confirm, deliver, ack) is per AMQP message, so a pack costs it about what one message
+    /// does. A pack is delivered to one consumer and acked once every message in it is; if
+    /// that consumer's connection dies, the whole pack comes back (messages it had already
+    /// acked come again: duplicates, which tasker's consumers ignore). By default only the
+    /// orchestration queue, where any orchestrator takes any message, in batches; worker
+    /// queues stay one message per step, so steps spread over worker processes one by one.
+    std::vector<queue_name> packed_queues = {orchestration_queue()};
+    std::size_t pack_limit = 256;
     /// Reconnection backoff after the connection breaks: doubles from min to max.
     duration reconnect_min = std::chrono::milliseconds(100);
     duration reconnect_max = std::chrono::seconds(5);
@@ -51,6 +61,7 @@ struct broker_config {
 ///   until the next `read`), so a busy process does not sit on work others could do.
 /// - Delays (`send` with a delay, `nack`) go through per-delay TTL queues that dead-letter into
 ///   the work queue (`delay_bucket`: up to 10% late, never early).
+/// - Messages to `packed_queues` travel several to an AMQP message (see there).
 /// - A message that is not a tasker message is rejected into the dead-letter queue.
 /// - After the connection breaks, operations fail with `backend_unavailable` while it
 ///   reconnects in the background with backoff; consumers resume by themselves.
