@@ -109,6 +109,8 @@ private:
     step_outcome invoke(const step_claim& claim, time_point deadline, std::stop_token stop) const;
     time_point deadline_of(const step_claim& claim) const;
     awaitable<void> finish(queue_name q, std::vector<delivery_id> ids, std::vector<step_outcome> outcomes);
+    void record_soon(queue_name q, delivery_id id, step_outcome outcome);
+    awaitable<void> record_waiting();
     awaitable<void> sleep_for(duration d);
     void job_done(std::size_t n);
 
@@ -127,11 +129,18 @@ private:
     bool forced_ = false;
     std::vector<std::weak_ptr<job>> jobs_;
     uuid_generator owners_; // claim owner tokens
+    struct unrecorded {
+        queue_name queue;
+        delivery_id id;
+        step_outcome outcome;
+    };
+    std::vector<unrecorded> unrecorded_; // finished steps waiting for record_waiting()
+    bool recording_ = false;             // record_waiting() runs
 
     detail::waiter_list slots_;    // a running step finished
     detail::waiter_list stop_;     // stop() was called
     detail::waiter_list force_;    // the grace period ran out
-    detail::waiter_list idle_;     // readers_ or running_ dropped
+    detail::waiter_list idle_;     // readers_ or running_ dropped, or recording_ ended
     std::atomic<std::uint64_t> claimed_{0}, succeeded_{0}, failed_{0}, timed_out_{0}, abandoned_{0};
 };
 
