@@ -32,6 +32,7 @@ struct settings {
     int submit_batch = 1;
     bool synchronous_commit = true;
     std::string broker = "pgmq";
+    std::string handlers = "inline";
     std::string amqp_url;
 };
 
@@ -42,7 +43,9 @@ postgres::runtime_options bench_options(const std::string& url, const settings& 
     o.worker.namespaces = {"bench"};
     o.worker.concurrency = s.concurrency;
     o.worker.batch_size = s.batch;
-    o.worker.execution = handler_execution::inline_on_worker; // handlers do nothing: measure tasker
+    // Handlers do nothing: by default they run inline, to measure tasker; `--handlers pool`
+    // runs them on the worker's thread pool, as a worker does by default.
+    o.worker.execution = s.handlers == "pool" ? handler_execution::thread_pool : handler_execution::inline_on_worker;
     o.relay.batch_size = 4 * s.batch;
     return o;
 }
@@ -89,7 +92,8 @@ void run(const std::string& url, const settings& s, const BrokerConfig& broker)
         finish(rt, id);
     const double seconds = std::chrono::duration<double>(steady::now() - start).count();
     std::cout << "diamond-" << s.width << " on " << s.broker << ": " << s.tasks << " tasks (" << s.tasks * (s.width + 2)
-              << " steps) submitted at once, worker concurrency " << s.concurrency << ", batch " << s.batch << "\n";
+              << " steps) submitted at once, worker concurrency " << s.concurrency << ", batch " << s.batch
+              << ", handlers " << s.handlers << "\n";
     std::cout << "throughput: " << static_cast<long>(s.tasks * steps_per_task / seconds) << " steps/s (" << seconds
               << " s, submission included; submitting "
               << (s.submit_batch > 1 ? "in batches of " + std::to_string(s.submit_batch) : std::string("one by one"))
@@ -123,6 +127,9 @@ int main(int argc, char** argv)
     app.add_option("--submit-batch", s.submit_batch, "tasks per submit_batch call in the burst (1: submit one by one)")
         ->capture_default_str();
     app.add_flag("!--async-commit", s.synchronous_commit, "run with synchronous_commit = off");
+    app.add_option("--handlers", s.handlers, "where handlers run: inline on the worker, or its thread pool")
+        ->check(CLI::IsMember({"inline", "pool"}))
+        ->capture_default_str();
     app.add_option("--broker", s.broker, "message broker")->check(CLI::IsMember({"pgmq", "rabbitmq"}))->capture_default_str();
     app.add_option("--amqp-url", s.amqp_url, "RabbitMQ URL for --broker rabbitmq (default: TASKER_RABBITMQ_URL)");
     CLI11_PARSE(app, argc, argv);
