@@ -33,6 +33,7 @@ struct settings {
     bool synchronous_commit = true;
     std::string broker = "pgmq";
     std::string handlers = "inline";
+    bool pack_worker_queue = false;
     std::string amqp_url;
 };
 
@@ -48,6 +49,16 @@ postgres::runtime_options bench_options(const std::string& url, const settings& 
     o.worker.execution = s.handlers == "pool" ? handler_execution::thread_pool : handler_execution::inline_on_worker;
     o.relay.batch_size = 4 * s.batch;
     return o;
+}
+
+/// RabbitMQ's packed queues: the orchestration queue (the broker's default), and with
+/// `--pack-worker-queue` the worker queue too.
+std::vector<queue_name> packed_queues(const settings& s)
+{
+    std::vector<queue_name> out{orchestration_queue()};
+    if (s.pack_worker_queue)
+        out.push_back(worker_queue("bench").value());
+    return out;
 }
 
 template <class B>
@@ -93,7 +104,7 @@ void run(const std::string& url, const settings& s, const BrokerConfig& broker)
     const double seconds = std::chrono::duration<double>(steady::now() - start).count();
     std::cout << "diamond-" << s.width << " on " << s.broker << ": " << s.tasks << " tasks (" << s.tasks * (s.width + 2)
               << " steps) submitted at once, worker concurrency " << s.concurrency << ", batch " << s.batch
-              << ", handlers " << s.handlers << "\n";
+              << ", handlers " << s.handlers << (s.pack_worker_queue ? ", worker queue packed" : "") << "\n";
     std::cout << "throughput: " << static_cast<long>(s.tasks * steps_per_task / seconds) << " steps/s (" << seconds
               << " s, submission included; submitting "
               << (s.submit_batch > 1 ? "in batches of " + std::to_string(s.submit_batch) : std::string("one by one"))
@@ -130,6 +141,8 @@ int main(int argc, char** argv)
     app.add_option("--handlers", s.handlers, "where handlers run: inline on the worker, or its thread pool")
         ->check(CLI::IsMember({"inline", "pool"}))
         ->capture_default_str();
+    app.add_flag("--pack-worker-queue", s.pack_worker_queue,
+                 "with --broker rabbitmq: the worker queue's messages travel packed too (docs/rabbitmq.md)");
     app.add_option("--broker", s.broker, "message broker")->check(CLI::IsMember({"pgmq", "rabbitmq"}))->capture_default_str();
     app.add_option("--amqp-url", s.amqp_url, "RabbitMQ URL for --broker rabbitmq (default: TASKER_RABBITMQ_URL)");
     CLI11_PARSE(app, argc, argv);
@@ -146,7 +159,8 @@ int main(int argc, char** argv)
         }
         run<rabbitmq::broker>(db.url(), s,
                               rabbitmq::broker_config{.url = s.amqp_url, .prefix = "bench.",
-                                                      .prefetch = static_cast<std::uint16_t>(std::min<std::size_t>(2 * s.batch, 65535))});
+                                                      .prefetch = static_cast<std::uint16_t>(std::min<std::size_t>(2 * s.batch, 65535)),
+                                                      .packed_queues = packed_queues(s)});
     } else {
         run<pgmq::broker>(db.url(), s, pgmq::broker_config{.url = db.url()});
     }
