@@ -40,9 +40,11 @@ enum class handler_execution : std::uint8_t {
 struct worker_config {
     /// Namespaces whose worker queues (`worker_<ns>`) this worker serves. Required.
     std::vector<std::string> namespaces;
-    /// Steps running at once, across all namespaces.
+    /// Steps running at once, across all namespaces. A step's slot frees when its handler
+    /// returns; its result is recorded meanwhile, with others finishing at the same time.
     std::size_t concurrency = 8;
-    /// Messages read per broker call (at most the free concurrency).
+    /// Messages read per broker call (at most the free concurrency), and results recorded
+    /// per store call.
     std::size_t batch_size = 16;
     /// How long a claimed step stays this worker's without a heartbeat. A crashed worker's
     /// step is taken over this long after its last heartbeat.
