@@ -15,6 +15,10 @@ struct deployment_settings {
     /// When set: the retry backoff base of templates loaded without their own, jitter off.
     std::optional<std::chrono::milliseconds> retry_base;
 
+    /// When set (not zero): the client's cap on a context and the worker's on a step result.
+    std::size_t max_context_bytes = 0;
+    std::size_t max_result_bytes = 0;
+
     /// Applies `retry_base` to the options of a runtime.
     void apply(template_options& t) const
     {
@@ -22,6 +26,16 @@ struct deployment_settings {
             t.retry_defaults.base = *retry_base;
             t.retry_defaults.jitter = 0.0;
         }
+    }
+
+    /// Applies the caps to the options of a runtime (embedded or PostgreSQL).
+    template <class Options>
+    void apply_caps(Options& o) const
+    {
+        if (max_context_bytes)
+            o.client.max_context_bytes = max_context_bytes;
+        if (max_result_bytes)
+            o.worker.max_result_bytes = max_result_bytes;
     }
 };
 
@@ -35,6 +49,7 @@ struct inmemory_deployment {
         auto o = fast_options();
         o.worker.lease = s.lease;
         s.apply(o.templates);
+        s.apply_caps(o);
         return o;
     }
 

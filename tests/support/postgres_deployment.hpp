@@ -41,6 +41,7 @@ inline postgres::runtime_options postgres_fast_options(const std::string& url, d
     o.orchestrator.poll_interval = std::chrono::milliseconds(500);
     o.relay.poll_interval = std::chrono::milliseconds(500);
     s.apply(o.templates);
+    s.apply_caps(o);
     return o;
 }
 
