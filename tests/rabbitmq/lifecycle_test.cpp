@@ -3,6 +3,7 @@
 #include "lifecycle/example_shapes_suite.hpp"
 #include "lifecycle/fan_in_suite.hpp"
 #include "lifecycle/shape_faults_suite.hpp"
+#include "lifecycle/shutdown_suite.hpp"
 #include "support/postgres_deployment.hpp"
 
 using pgmq_deployment = tasker::test::postgres_deployment<tasker::pgmq::broker>;
@@ -16,3 +17,5 @@ TASKER_FAN_IN_SUITE(pgmq_deployment, "[postgres][lifecycle]")
 TASKER_FAN_IN_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle]")
 TASKER_BAD_INPUT_SUITE(pgmq_deployment, "[postgres][lifecycle][bad_input]");
 TASKER_BAD_INPUT_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle][bad_input]");
+TASKER_SHUTDOWN_SUITE(pgmq_deployment, "[postgres][lifecycle][shutdown]");
+TASKER_SHUTDOWN_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle][shutdown]");

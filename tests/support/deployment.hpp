@@ -18,6 +18,8 @@ struct deployment_settings {
     /// When set (not zero): the client's cap on a context and the worker's on a step result.
     std::size_t max_context_bytes = 0;
     std::size_t max_result_bytes = 0;
+    /// When set: the runtime's logger (a test may act on what it logs).
+    std::optional<logger> log;
 
     /// Applies `retry_base` to the options of a runtime.
     void apply(template_options& t) const
@@ -28,7 +30,7 @@ struct deployment_settings {
         }
     }
 
-    /// Applies the caps to the options of a runtime (embedded or PostgreSQL).
+    /// Applies the caps and the logger to the options of a runtime (embedded or PostgreSQL).
     template <class Options>
     void apply_caps(Options& o) const
     {
@@ -36,6 +38,8 @@ struct deployment_settings {
             o.client.max_context_bytes = max_context_bytes;
         if (max_result_bytes)
             o.worker.max_result_bytes = max_result_bytes;
+        if (log)
+            o.log = *log;
     }
 };
 
