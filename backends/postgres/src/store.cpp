@@ -231,7 +231,7 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
 
         std::map<task_id, std::int64_t> inserted;
         for (const auto& row : exec(tx.statements(), insert_tasks, json::serialize(task_rows)))
-            inserted.emplace(parse_task_id(row[0]), row[1].as<std::int64_t>());
+            inserted.emplace(parse_uuid(row[0]), row[1].as<std::int64_t>());
         std::vector<task_created> out(n);
         changeset cs(inserted.empty() ? 0 : inserted.begin()->second, impl->config.route);
         json::array step_rows;
@@ -254,7 +254,7 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
             std::vector<bool> found(n, false);
             for (const auto& row : exec(tx.statements(), identified_tasks, json::serialize(existing))) {
                 const auto k = row[0].as<std::size_t>();
-                out[k] = task_created{parse_task_id(row[1]), false};
+                out[k] = task_created{parse_uuid(row[1]), false};
                 found[k] = true;
             }
             for (const auto& e : existing)
@@ -379,7 +379,7 @@ awaitable<result<std::vector<task_summary>>> store::list_tasks(task_filter filte
             auto tmpl = impl->template_by_id(tx, row[1].as<std::int64_t>());
             if (!tmpl)
                 return tmpl.error();
-            out.push_back({parse_task_id(row[0]), (*tmpl)->key(), task_state_from_string(row[2].c_str()).value(),
+            out.push_back({parse_uuid(row[0]), (*tmpl)->key(), task_state_from_string(row[2].c_str()).value(),
                            from_us(row[3].as<std::int64_t>()), from_us(row[4].as<std::int64_t>())});
         }
         return out;
@@ -406,7 +406,7 @@ awaitable<result<std::vector<dead_letter>>> store::dead_letters(std::size_t limi
             auto tmpl = impl->template_by_id(tx, row[1].as<std::int64_t>());
             if (!tmpl)
                 return tmpl.error();
-            dead_letter dl{parse_task_id(row[0]), (*tmpl)->key(), row[2].c_str(), {}, from_us(row[4].as<std::int64_t>())};
+            dead_letter dl{parse_uuid(row[0]), (*tmpl)->key(), row[2].c_str(), {}, from_us(row[4].as<std::int64_t>())};
             const auto steps = parse_json_field(row[3]);
             if (steps && steps->is_array())
                 for (const auto& s : steps->as_array())

@@ -138,7 +138,7 @@ awaitable<result<std::vector<claim_outcome>>> store::claim_steps(std::vector<cla
             std::map<task_id, json_ptr> contexts;
             std::map<std::pair<task_id, std::uint32_t>, json_ptr> results;
             for (const auto& row : exec(tx.statements(), payload, uuid_array(with_claims), json::serialize(ancestors))) {
-                const auto id = parse_task_id(row[0]);
+                const auto id = parse_uuid(row[0]);
                 const auto step = row[1].as<int>();
                 if (step < 0)
                     contexts[id] = parse_json_field(row[2]);
@@ -187,7 +187,7 @@ awaitable<result<std::vector<bool>>> store::extend_leases(std::vector<lease_exte
         // The task locks first, like every writer: no lock cycle with a writer of these steps.
         impl->lock_tasks(tx, task_ids(exts, [](const lease_extension& e) { return e.ref.task; }));
         for (const auto& row : exec(tx.statements(), extend, json::serialize(rows))) {
-            const auto id = parse_task_id(row[0]);
+            const auto id = parse_uuid(row[0]);
             const auto step = row[1].as<std::uint32_t>();
             const auto attempt = row[2].as<std::uint32_t>();
             for (std::size_t k = 0; k < exts.size(); ++k)

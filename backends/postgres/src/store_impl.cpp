@@ -34,11 +34,11 @@ std::string uuid_array(const std::vector<task_id>& ids)
     return out + "}";
 }
 
-task_id parse_task_id(const pqxx::field& f)
+uuid parse_uuid(const pqxx::field& f)
 {
     auto id = uuid::parse(f.c_str());
     if (!id)
-        throw std::runtime_error("tasker: unreadable task id '" + std::string(f.c_str()) + "'");
+        throw std::runtime_error("tasker: unreadable uuid '" + std::string(f.c_str()) + "' in column " + f.name());
     return *id;
 }
 
@@ -400,7 +400,7 @@ std::pair<std::vector<task_row>, std::int64_t> store::impl::lock_tasks(write_tra
     const auto rows = tx.begin_with("SELECT * FROM tasker.lock_tasks('" + uuid_array(ids) + "'::uuid[])");
     std::int64_t now_us = 0;
     for (const auto& row : rows) {
-        const auto id = parse_task_id(row[0]);
+        const auto id = parse_uuid(row[0]);
         if (out.empty() || out.back().id != id) {
             task_row t;
             t.id = id;
@@ -420,7 +420,7 @@ std::pair<std::vector<task_row>, std::int64_t> store::impl::lock_tasks(write_tra
         if (!row[7].is_null())
             r.lease_until_us = row[7].as<std::int64_t>();
         if (!row[13].is_null())
-            r.lease_owner = parse_task_id(row[13]);
+            r.lease_owner = parse_uuid(row[13]);
         if (!row[8].is_null()) {
             step_failure f;
             f.kind = error_kind_from_string(row[8].c_str()).value();

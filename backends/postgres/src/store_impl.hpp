@@ -77,7 +77,8 @@ std::int64_t to_us(duration d);
 /// `{id,id,...}`: a uuid[] literal (uuids need no quoting).
 std::string uuid_array(const std::vector<task_id>& ids);
 
-task_id parse_task_id(const pqxx::field& f);
+/// A uuid column (a task id, a lease owner); throws, naming the column, if it is not one.
+uuid parse_uuid(const pqxx::field& f);
 json_ptr parse_json_field(const pqxx::field& f); ///< nullptr for SQL NULL
 
 /// One step of a locked task beyond what the decision core reads (`task_row::status`), as read
