@@ -21,19 +21,15 @@ struct deployment_settings {
     /// When set: the runtime's logger (a test may act on what it logs).
     std::optional<logger> log;
 
-    /// Applies `retry_base` to the options of a runtime.
-    void apply(template_options& t) const
-    {
-        if (retry_base) {
-            t.retry_defaults.base = *retry_base;
-            t.retry_defaults.jitter = 0.0;
-        }
-    }
-
-    /// Applies the caps and the logger to the options of a runtime (embedded or PostgreSQL).
+    /// Applies every setting to the options of a runtime (embedded or PostgreSQL).
     template <class Options>
-    void apply_caps(Options& o) const
+    void apply(Options& o) const
     {
+        o.worker.lease = lease;
+        if (retry_base) {
+            o.templates.retry_defaults.base = *retry_base;
+            o.templates.retry_defaults.jitter = 0.0;
+        }
         if (max_context_bytes)
             o.client.max_context_bytes = max_context_bytes;
         if (max_result_bytes)
@@ -51,9 +47,7 @@ struct inmemory_deployment {
     static inmemory::runtime_options options(deployment_settings s)
     {
         auto o = fast_options();
-        o.worker.lease = s.lease;
-        s.apply(o.templates);
-        s.apply_caps(o);
+        s.apply(o);
         return o;
     }
 

@@ -36,12 +36,10 @@ inline postgres::runtime_options postgres_fast_options(const std::string& url, d
 {
     postgres::runtime_options o{.url = url, .store_threads = 2};
     o.worker.concurrency = 8;
-    o.worker.lease = s.lease;
     o.worker.poll_interval = std::chrono::milliseconds(500);
     o.orchestrator.poll_interval = std::chrono::milliseconds(500);
     o.relay.poll_interval = std::chrono::milliseconds(500);
-    s.apply(o.templates);
-    s.apply_caps(o);
+    s.apply(o);
     return o;
 }
 
