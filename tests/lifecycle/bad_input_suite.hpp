@@ -239,37 +239,22 @@ steps:
 
 } // namespace tasker::test::bad_input
 
-#define TASKER_BAD_INPUT_SUITE(Deployment, tags)                                                                         \
-    TEST_CASE(std::string("bad input (") + Deployment::name + "): malformed YAML is reported with its line and registers nothing", tags) \
-    {                                                                                                                    \
-        ::tasker::test::bad_input::malformed_yaml<Deployment>();                                                         \
-    }                                                                                                                    \
-    TEST_CASE(std::string("bad input (") + Deployment::name + "): a cyclic template names its cycle and registers nothing", tags) \
-    {                                                                                                                    \
-        ::tasker::test::bad_input::cyclic_template<Deployment>();                                                        \
-    }                                                                                                                    \
-    TEST_CASE(std::string("bad input (") + Deployment::name + "): a context failing the input schema creates no task", tags) \
-    {                                                                                                                    \
-        ::tasker::test::bad_input::context_failing_schema<Deployment>();                                                 \
-    }                                                                                                                    \
-    TEST_CASE(std::string("bad input (") + Deployment::name + "): an unknown template or version creates no task", tags) \
-    {                                                                                                                    \
-        ::tasker::test::bad_input::unknown_template_or_version<Deployment>();                                            \
-    }                                                                                                                    \
-    TEST_CASE(std::string("bad input (") + Deployment::name + "): one bad request refuses the whole batch, saying which", tags) \
-    {                                                                                                                    \
-        ::tasker::test::bad_input::bad_request_refuses_batch<Deployment>();                                              \
-    }                                                                                                                    \
-    TEST_CASE(std::string("bad input (") + Deployment::name + "): an oversized context is rejected", tags)               \
-    {                                                                                                                    \
-        ::tasker::test::bad_input::oversized_context<Deployment>();                                                      \
-    }                                                                                                                    \
-    TEST_CASE(std::string("bad input (") + Deployment::name + "): a template naming an unregistered handler stops the worker from starting", tags) \
-    {                                                                                                                    \
-        ::tasker::test::bad_input::unregistered_handler<Deployment>();                                                   \
-    }                                                                                                                    \
-    TEST_CASE(std::string("bad input (") + Deployment::name + "): a step result over the cap fails the step permanently, saying why", tags) \
-    {                                                                                                                    \
-        ::tasker::test::bad_input::oversized_result<Deployment>();                                                       \
-    }                                                                                                                    \
+/// The bad-input cases for `Deployment`, tagged `tags`.
+#define TASKER_BAD_INPUT_SUITE(Deployment, tags)                                                                     \
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "bad input", ::tasker::test::bad_input::malformed_yaml,                 \
+                           "malformed YAML is reported with its line and registers nothing")                         \
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "bad input", ::tasker::test::bad_input::cyclic_template,                \
+                           "a cyclic template names its cycle and registers nothing")                                \
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "bad input", ::tasker::test::bad_input::context_failing_schema,         \
+                           "a context failing the input schema creates no task")                                     \
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "bad input", ::tasker::test::bad_input::unknown_template_or_version,    \
+                           "an unknown template or version creates no task")                                         \
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "bad input", ::tasker::test::bad_input::bad_request_refuses_batch,      \
+                           "one bad request refuses the whole batch, saying which")                                  \
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "bad input", ::tasker::test::bad_input::oversized_context,              \
+                           "an oversized context is rejected")                                                       \
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "bad input", ::tasker::test::bad_input::unregistered_handler,           \
+                           "a template naming an unregistered handler stops the worker from starting")               \
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "bad input", ::tasker::test::bad_input::oversized_result,               \
+                           "a step result over the cap fails the step permanently, saying why")                      \
     static_assert(true, "TASKER_BAD_INPUT_SUITE is followed by a semicolon")

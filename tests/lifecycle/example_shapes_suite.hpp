@@ -164,10 +164,7 @@ steps:
 } // namespace tasker::test::shapes
 
 #define TASKER_EXAMPLE_SHAPES_CASE(Deployment, tags, fn, title)                                                      \
-    TEST_CASE(std::string("lifecycle (") + Deployment::name + "): " title, tags)                                    \
-    {                                                                                                                \
-        ::tasker::test::shapes::fn<Deployment>();                                                                    \
-    }
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "lifecycle", ::tasker::test::shapes::fn, title)
 
 /// The example-shape lifecycle cases for `Deployment`, tagged `tags`.
 #define TASKER_EXAMPLE_SHAPES_SUITE(Deployment, tags)                                                                \

@@ -97,8 +97,5 @@ steps:
 
 /// The fan-in lifecycle case for `Deployment`, tagged `tags`.
 #define TASKER_FAN_IN_SUITE(Deployment, tags)                                                                        \
-    TEST_CASE(std::string("lifecycle (") + Deployment::name + "): a join whose parents finish together runs exactly once", \
-              tags)                                                                                                  \
-    {                                                                                                                \
-        ::tasker::test::fan_in::join_runs_exactly_once<Deployment>();                                                \
-    }
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "lifecycle", ::tasker::test::fan_in::join_runs_exactly_once,            \
+                           "a join whose parents finish together runs exactly once")

@@ -166,10 +166,7 @@ void cancelled_while_a_step_runs()
 } // namespace tasker::test::shape_faults
 
 #define TASKER_SHAPE_FAULTS_CASE(Deployment, tags, fn, title)                                                        \
-    TEST_CASE(std::string("lifecycle (") + Deployment::name + "): " title, tags)                                    \
-    {                                                                                                                \
-        ::tasker::test::shape_faults::fn<Deployment>();                                                              \
-    }
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "lifecycle", ::tasker::test::shape_faults::fn, title)
 
 /// The shape-under-fault lifecycle cases for `Deployment`, tagged `tags`.
 #define TASKER_SHAPE_FAULTS_SUITE(Deployment, tags)                                                                  \

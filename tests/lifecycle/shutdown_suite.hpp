@@ -126,13 +126,10 @@ void grace_expired_abandons_step()
 
 } // namespace tasker::test::shutdown
 
-#define TASKER_SHUTDOWN_SUITE(Deployment, tags)                                                                          \
-    TEST_CASE(std::string("lifecycle (") + Deployment::name + "): SIGTERM lets a running step finish within the grace period", tags) \
-    {                                                                                                                    \
-        ::tasker::test::shutdown::sigterm_lets_step_finish<Deployment>();                                                \
-    }                                                                                                                    \
-    TEST_CASE(std::string("lifecycle (") + Deployment::name + "): a step still running when the grace period ends is abandoned, not recorded", tags) \
-    {                                                                                                                    \
-        ::tasker::test::shutdown::grace_expired_abandons_step<Deployment>();                                             \
-    }                                                                                                                    \
+/// The graceful-shutdown cases for `Deployment`, tagged `tags`.
+#define TASKER_SHUTDOWN_SUITE(Deployment, tags)                                                                      \
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "lifecycle", ::tasker::test::shutdown::sigterm_lets_step_finish,        \
+                           "SIGTERM lets a running step finish within the grace period")                             \
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "lifecycle", ::tasker::test::shutdown::grace_expired_abandons_step,     \
+                           "a step still running when the grace period ends is abandoned, not recorded")             \
     static_assert(true, "TASKER_SHUTDOWN_SUITE is followed by a semicolon")

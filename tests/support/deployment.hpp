@@ -55,3 +55,11 @@ struct inmemory_deployment {
 };
 
 } // namespace tasker::test
+
+/// One case of a lifecycle suite: runs `fn<Deployment>()` in a test case named
+/// "<kind> (<deployment name>): <title>" (`kind` and `title` are string literals).
+#define TASKER_DEPLOYMENT_CASE(Deployment, tags, kind, fn, title)                                                    \
+    TEST_CASE(std::string(kind " (") + Deployment::name + "): " title, tags)                                         \
+    {                                                                                                                \
+        fn<Deployment>();                                                                                            \
+    }
