@@ -87,6 +87,23 @@ std::set<std::uint32_t> steps_of(const std::vector<delivery>& ds)
     return out;
 }
 
+std::vector<delivery_id> ids_of(const std::vector<delivery>& ds)
+{
+    std::vector<delivery_id> out;
+    for (const auto& d : ds)
+        out.push_back(d.id);
+    return out;
+}
+
+/// Nothing more comes to `b` on `q`, even after waiting a second for it.
+void check_nothing_more(rabbitmq::broker& b, queue_name q)
+{
+    REQUIRE(detail::run_blocking(b.wait(q, std::chrono::system_clock::now() + 1s)));
+    auto rest = detail::run_blocking(b.read(q, 10, 5s));
+    REQUIRE(rest);
+    CHECK(rest->empty());
+}
+
 } // namespace
 
 TASKER_BROKER_CONFORMANCE(rabbitmq_fixture, "[rabbitmq]");
@@ -117,15 +134,8 @@ TEST_CASE("rabbitmq: a pack is acked when all its messages are, and comes back w
     CHECK(steps_of(back) == std::set<std::uint32_t>{1, 2, 3});
     for (const auto& d : back)
         CHECK(d.read_count == 2);
-    std::vector<delivery_id> ids;
-    for (const auto& d : back)
-        ids.push_back(d.id);
-    REQUIRE(detail::run_blocking(survivor.ack(q, std::move(ids))));
-    // Nothing else: the second pack was acked when its last message was.
-    REQUIRE(detail::run_blocking(survivor.wait(q, std::chrono::system_clock::now() + 1s)));
-    auto rest = detail::run_blocking(survivor.read(q, 10, 5s));
-    REQUIRE(rest);
-    CHECK(rest->empty());
+    REQUIRE(detail::run_blocking(survivor.ack(q, ids_of(back))));
+    check_nothing_more(survivor, q); // the second pack was acked when its last message was
 }
 
 TEST_CASE("rabbitmq: the messages of a pack no read took go back to the queue, the others stay", "[rabbitmq]")
@@ -147,16 +157,9 @@ TEST_CASE("rabbitmq: the messages of a pack no read took go back to the queue, t
     CHECK(steps_of(moved) == expected);
     for (const auto& d : moved)
         CHECK(d.read_count == 1); // never handed out: not counted as a delivery
-    std::vector<delivery_id> ids;
-    for (const auto& d : moved)
-        ids.push_back(d.id);
-    REQUIRE(detail::run_blocking(idle.ack(q, std::move(ids))));
-    REQUIRE(detail::run_blocking(busy.ack(q, {taken[0].id})));
-    // All four settled: nothing comes back, to either.
-    REQUIRE(detail::run_blocking(idle.wait(q, std::chrono::system_clock::now() + 1s)));
-    auto rest = detail::run_blocking(idle.read(q, 10, 5s));
-    REQUIRE(rest);
-    CHECK(rest->empty());
+    REQUIRE(detail::run_blocking(idle.ack(q, ids_of(moved))));
+    REQUIRE(detail::run_blocking(busy.ack(q, ids_of(taken))));
+    check_nothing_more(idle, q); // all four settled: nothing comes back
 }
 
 TEST_CASE("rabbitmq: delays round up to two significant digits of milliseconds", "[rabbitmq]")
@@ -213,23 +216,10 @@ TEST_CASE("rabbitmq: a broker's unacked messages come back to another when it go
     {
         rabbitmq::broker doomed({.url = server.url, .prefix = server.prefix});
         REQUIRE(detail::run_blocking(doomed.send_batch(q, {msg(1), msg(2)}, {})));
-        std::vector<delivery> held;
-        while (held.size() < 2) { // deliveries arrive asynchronously after the consume starts
-            auto got = detail::run_blocking(doomed.read(q, 10, 1h));
-            REQUIRE(got);
-            held.insert(held.end(), got->begin(), got->end());
-            if (held.size() < 2)
-                REQUIRE(detail::run_blocking(doomed.wait(q, std::chrono::system_clock::now() + 10s)));
-        }
+        // Deliveries arrive asynchronously after the consume starts.
+        REQUIRE(read_until(doomed, q, 2, 20s).size() == 2);
     } // its connection closes with both unacked: a lease of an hour does not keep them
-    std::vector<delivery> back;
-    const auto give_up = std::chrono::steady_clock::now() + 20s;
-    while (back.size() < 2 && std::chrono::steady_clock::now() < give_up) {
-        REQUIRE(detail::run_blocking(survivor.wait(q, std::chrono::system_clock::now() + 5s)));
-        auto got = detail::run_blocking(survivor.read(q, 10, 5s));
-        REQUIRE(got);
-        back.insert(back.end(), got->begin(), got->end());
-    }
+    const auto back = read_until(survivor, q, 2, 20s);
     REQUIRE(back.size() == 2);
     for (const auto& d : back)
         CHECK(d.read_count == 2);
@@ -247,34 +237,15 @@ TEST_CASE("rabbitmq: acks settle exactly the deliveries named, in any order", "[
     {
         rabbitmq::broker doomed({.url = server.url, .prefix = server.prefix});
         REQUIRE(detail::run_blocking(doomed.send_batch(q, {msg(1), msg(2), msg(3), msg(4), msg(5), msg(6)}, {})));
-        std::vector<delivery> held;
-        while (held.size() < 6) {
-            auto got = detail::run_blocking(doomed.read(q, 10, 1h));
-            REQUIRE(got);
-            held.insert(held.end(), got->begin(), got->end());
-            if (held.size() < 6)
-                REQUIRE(detail::run_blocking(doomed.wait(q, std::chrono::system_clock::now() + 10s)));
-        }
+        const auto held = read_until(doomed, q, 6, 20s);
+        REQUIRE(held.size() == 6);
         // Steps 1, 2 and 4 done, acked in a batch out of order; then 6 alone; 3 and 5 still running.
         REQUIRE(detail::run_blocking(doomed.ack(q, {held[3].id, held[0].id, held[1].id})));
         REQUIRE(detail::run_blocking(doomed.ack(q, {held[5].id})));
         unfinished = {held[2].msg.step, held[4].msg.step};
     } // gone: what it did not ack comes back
-    std::set<std::uint32_t> back;
-    const auto give_up = std::chrono::steady_clock::now() + 20s;
-    while (back.size() < 2 && std::chrono::steady_clock::now() < give_up) {
-        REQUIRE(detail::run_blocking(survivor.wait(q, std::chrono::system_clock::now() + 5s)));
-        auto got = detail::run_blocking(survivor.read(q, 10, 5s));
-        REQUIRE(got);
-        for (const auto& d : *got)
-            back.insert(d.msg.step);
-    }
-    CHECK(back == unfinished);
-    // ...and nothing else: the acked ones are gone for good.
-    REQUIRE(detail::run_blocking(survivor.wait(q, std::chrono::system_clock::now() + 1s)));
-    auto rest = detail::run_blocking(survivor.read(q, 10, 5s));
-    REQUIRE(rest);
-    CHECK(rest->empty());
+    CHECK(steps_of(read_until(survivor, q, 2, 20s)) == unfinished);
+    check_nothing_more(survivor, q); // the acked ones are gone for good
 }
 
 TEST_CASE("rabbitmq: bad configuration is a clear error from every operation", "[rabbitmq]")
