@@ -57,7 +57,7 @@ struct outgoing {
 /// A delivery RabbitMQ pushed that no `read` has taken (all of) yet.
 struct arrived {
     std::uint64_t tag = 0;
-    std::string body;
+    std::string body; ///< as it came; moved into `parts` when opened
     std::uint32_t read_count = 1;
     time_point enqueued_at;
     /// Once a `read` opened it: the tasker messages it carries (one, or a pack), each with
@@ -66,8 +66,9 @@ struct arrived {
     std::size_t taken = 0;
 };
 
-/// The tasker messages an AMQP body carries: one (a JSON object) or a pack (an array of them).
-result<std::vector<std::pair<message, std::string>>> open_body(const std::string& body)
+/// The tasker messages an AMQP body carries: one (a JSON object, which keeps `body` as its
+/// text) or a pack (an array of them).
+result<std::vector<std::pair<message, std::string>>> open_body(std::string body)
 {
     auto parsed = parse_json(body);
     if (!parsed)
@@ -88,7 +89,7 @@ result<std::vector<std::pair<message, std::string>>> open_body(const std::string
     auto m = message_from_json(*parsed);
     if (!m)
         return m.error();
-    out.emplace_back(std::move(*m), body);
+    out.emplace_back(std::move(*m), std::move(body));
     return out;
 }
 
@@ -749,7 +750,7 @@ struct broker::impl {
         while (out.size() < max && !con.ready.empty()) {
             auto& a = con.ready.front();
             if (!a.parts) {
-                auto parts = open_body(a.body);
+                auto parts = open_body(std::move(a.body)); // the parts keep what is given back
                 if (!parts) {
                     // Not tasker messages: no reader could ever take them. To the dead-letter queue.
                     const auto tag = a.tag;
