@@ -32,14 +32,6 @@ int whole_seconds(duration d, int at_least)
     return static_cast<int>(std::clamp<long long>(s, at_least, 365LL * 24 * 3600));
 }
 
-std::string id_array(const std::vector<delivery_id>& ids)
-{
-    std::string out = "{";
-    for (std::size_t i = 0; i < ids.size(); ++i)
-        out += (i ? "," : "") + std::to_string(ids[i]);
-    return out + "}";
-}
-
 time_point from_epoch_seconds(double s)
 {
     return time_point{std::chrono::duration_cast<duration>(std::chrono::duration<double>(s))};
@@ -326,7 +318,7 @@ awaitable<result<void>> broker::ack(queue_name q, std::vector<delivery_id> ids)
 {
     if (ids.empty())
         co_return result<void>{};
-    auto op = [name = q.str(), array = id_array(ids)](pqxx::connection& c) -> result<void> {
+    auto op = [name = q.str(), array = postgres::pq::array_literal(ids)](pqxx::connection& c) -> result<void> {
         // pgmq.archive: the rows move from the queue table to its archive.
         pqxx::nontransaction tx(c);
         postgres::pq::exec_prepared(

@@ -19,14 +19,6 @@ namespace {
 
 constexpr const char* outbox_channel = "tasker_outbox";
 
-std::string id_array(const std::vector<std::int64_t>& ids)
-{
-    std::string out = "{";
-    for (std::size_t i = 0; i < ids.size(); ++i)
-        out += (i ? "," : "") + std::to_string(ids[i]);
-    return out + "}";
-}
-
 } // namespace
 
 struct outbox::impl {
@@ -118,7 +110,7 @@ result<void> outbox::remove(const std::vector<std::int64_t>& ids)
         [&](pqxx::connection& c) -> result<void> {
             pqxx::nontransaction tx(c);
             pq::exec_prepared(tx, "tasker_outbox_remove", "DELETE FROM tasker.outbox WHERE id = ANY($1::bigint[])",
-                              id_array(ids));
+                              pq::array_literal(ids));
             return {};
         },
         "deleting published outbox messages");
@@ -131,7 +123,7 @@ result<void> outbox::release(const std::vector<std::int64_t>& ids)
     return impl_->with_connection<void>(
         [&](pqxx::connection& c) -> result<void> {
             pqxx::nontransaction tx(c);
-            tx.exec_params("UPDATE tasker.outbox SET claimed_until = NULL WHERE id = ANY($1::bigint[])", id_array(ids));
+            tx.exec_params("UPDATE tasker.outbox SET claimed_until = NULL WHERE id = ANY($1::bigint[])", pq::array_literal(ids));
             return {};
         },
         "releasing outbox messages");

@@ -137,7 +137,7 @@ awaitable<result<std::vector<claim_outcome>>> store::claim_steps(std::vector<cla
             with_claims.erase(std::unique(with_claims.begin(), with_claims.end()), with_claims.end());
             std::map<task_id, json_ptr> contexts;
             std::map<std::pair<task_id, std::uint32_t>, json_ptr> results;
-            for (const auto& row : exec(tx.statements(), payload, uuid_array(with_claims), json::serialize(ancestors))) {
+            for (const auto& row : exec(tx.statements(), payload, pq::array_literal(with_claims), json::serialize(ancestors))) {
                 const auto id = parse_uuid(row[0]);
                 const auto step = row[1].as<int>();
                 if (step < 0)

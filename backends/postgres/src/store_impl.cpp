@@ -26,14 +26,6 @@ time_point from_us(std::int64_t us)
 
 std::int64_t to_us(duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
 
-std::string uuid_array(const std::vector<task_id>& ids)
-{
-    std::string out = "{";
-    for (std::size_t i = 0; i < ids.size(); ++i)
-        out += (i ? "," : "") + ids[i].to_string();
-    return out + "}";
-}
-
 uuid parse_uuid(const pqxx::field& f)
 {
     auto id = uuid::parse(f.c_str());
@@ -397,7 +389,7 @@ std::pair<std::vector<task_row>, std::int64_t> store::impl::lock_tasks(write_tra
         return {std::move(out), 0};
     }
     // The ids are uuids printed by uuid::to_string: nothing to escape.
-    const auto rows = tx.begin_with("SELECT * FROM tasker.lock_tasks('" + uuid_array(ids) + "'::uuid[])");
+    const auto rows = tx.begin_with("SELECT * FROM tasker.lock_tasks('" + pq::array_literal(ids) + "'::uuid[])");
     std::int64_t now_us = 0;
     for (const auto& row : rows) {
         const auto id = parse_uuid(row[0]);

@@ -74,9 +74,6 @@ std::string name_of(Enum e)
 time_point from_us(std::int64_t us);
 std::int64_t to_us(duration d);
 
-/// `{id,id,...}`: a uuid[] literal (uuids need no quoting).
-std::string uuid_array(const std::vector<task_id>& ids);
-
 /// A uuid column (a task id, a lease owner); throws, naming the column, if it is not one.
 uuid parse_uuid(const pqxx::field& f);
 json_ptr parse_json_field(const pqxx::field& f); ///< nullptr for SQL NULL

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -46,6 +47,23 @@ std::string redact(const std::string& url);
 inline constexpr std::string_view key_lookups = "SET enable_seqscan = off; SET enable_bitmapscan = off; "
                                                 "SET enable_hashjoin = off; SET enable_mergejoin = off; "
                                                 "SET max_parallel_workers_per_gather = 0";
+
+/// `{a,b,...}`: an array literal of values whose text needs no quoting (integers, uuids), to
+/// pass as a parameter of type bigint[] or uuid[].
+template <class T>
+std::string array_literal(const std::vector<T>& values)
+{
+    std::string out = "{";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i)
+            out += ',';
+        if constexpr (std::is_integral_v<T>)
+            out += std::to_string(values[i]);
+        else
+            out += values[i].to_string();
+    }
+    return out + "}";
+}
 
 /// Runs `sql` in `tx` as the prepared statement `name`, preparing it on the transaction's
 /// connection first if needed (libpqxx keeps one definition per name per connection: after
