@@ -104,3 +104,26 @@ TEST_CASE("pgmq: an unreachable server is a transient error naming the server, n
     CHECK(detail::run_blocking(b.send(q, message{message_kind::step_ready, 1, 1, task_id{}}, {})).error() ==
           errc::backend_unavailable);
 }
+
+TEST_CASE("pgmq: queues with the longest names, alike but for their last character, stay apart", "[postgres][pgmq]")
+{
+    // The server cuts prepared statement names at 63 bytes: statements named after such queues
+    // must still differ. One thread, so both queues' statements meet on one connection.
+    pgmq::broker b({shared_database_url(), 1, pgmq::wake_mode::polling});
+    const std::string stem = "long_" + std::to_string(std::random_device{}() % 100000) + "_";
+    const auto a = queue_name::make(stem + std::string(queue_name::max_length - stem.size() - 1, 'x') + "a").value();
+    const auto z = queue_name::make(stem + std::string(queue_name::max_length - stem.size() - 1, 'x') + "z").value();
+    for (const auto& q : {a, z}) {
+        REQUIRE(detail::run_blocking(b.ensure_queue(q)));
+        REQUIRE(detail::run_blocking(b.send(q, message{message_kind::step_ready, q == a ? 1u : 2u, 1, task_id{}}, {})));
+    }
+    for (const auto& q : {a, z}) {
+        auto wait = detail::run_blocking(b.wait(q, std::chrono::system_clock::now() + 1s));
+        REQUIRE(wait);
+        auto read = detail::run_blocking(b.read(q, 10, 5s));
+        REQUIRE(read);
+        REQUIRE(read->size() == 1);
+        CHECK(read->front().msg.step == (q == a ? 1u : 2u));
+        REQUIRE(detail::run_blocking(b.ack(q, {read->front().id})));
+    }
+}

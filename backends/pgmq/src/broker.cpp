@@ -50,6 +50,16 @@ std::string table_of(const std::string& queue, std::string_view prefix)
     return "pgmq.\"" + std::string(prefix) + "_" + queue + "\"";
 }
 
+/// The name of the statement doing `what` on `queue`. The server cuts names at 63 bytes, so
+/// the prefix is short enough that the longest queue names still give distinct names.
+std::string statement_name(std::string_view what, const std::string& queue)
+{
+    static constexpr std::string_view prefix = "tq_";
+    static constexpr std::size_t longest_what = 8; // "archive_"
+    static_assert(prefix.size() + longest_what + queue_name::max_length <= 63);
+    return std::string(prefix) + std::string(what) + "_" + queue;
+}
+
 } // namespace
 
 std::string_view to_string(wake_mode m) noexcept
@@ -282,7 +292,7 @@ awaitable<result<std::vector<delivery>>> broker::read(queue_name q, std::size_t 
         const auto table = table_of(name, "q");
         pqxx::nontransaction tx(c); // one statement, its own transaction, one round trip
         const auto rows = postgres::pq::exec_prepared(
-            tx, "tasker_pgmq_read_" + name,
+            tx, statement_name("read", name),
             "with fast as (select " ASYNC_COMMIT "), "
             "taken as (update " + table + " as q set vt = clock_timestamp() + make_interval(secs => $2), "
             "read_ct = q.read_ct + 1 "
@@ -322,7 +332,7 @@ awaitable<result<void>> broker::ack(queue_name q, std::vector<delivery_id> ids)
         // pgmq.archive: the rows move from the queue table to its archive.
         pqxx::nontransaction tx(c);
         postgres::pq::exec_prepared(
-            tx, "tasker_pgmq_archive_" + name,
+            tx, statement_name("archive", name),
             "with fast as (select " ASYNC_COMMIT "), "
             "taken as (delete from " + table_of(name, "q") + " where msg_id = any($1::bigint[]) "
             "returning msg_id, read_ct, enqueued_at, vt, message, headers) "
@@ -386,7 +396,7 @@ awaitable<result<void>> broker::wait(queue_name q, time_point deadline)
         // it is. (`vt <= clock_timestamp()` as a filter cannot use the index: the queue's
         // every row, dead ones included, was scanned at each look.)
         const auto rows = postgres::pq::exec_prepared(
-            tx, "tasker_pgmq_next_" + name,
+            tx, statement_name("next", name),
             "select coalesce(min(vt) <= clock_timestamp(), false), extract(epoch from min(vt))::float8 from " +
                 table_of(name, "q"));
         readiness r;
