@@ -214,9 +214,18 @@ std::string changeset::to_json(const std::vector<task_row*>& tasks) const
                      {"tasks", std::move(task_rows)},
                      {"steps", std::move(step_rows)},
                      {"transitions", std::move(transitions)},
-                     {"messages", messages_},
+                     {"messages", route_ == message_route::outbox ? messages_ : json::array{}},
                      {"dead_letters", dead_letters_}};
     return json::serialize(out);
+}
+
+std::map<std::string, json::array> changeset::pgmq_sends() const
+{
+    std::map<std::string, json::array> out;
+    if (route_ == message_route::pgmq)
+        for (const auto& m : messages_)
+            out[std::string(m.as_object().at("queue").as_string())].push_back(m);
+    return out;
 }
 
 write_transaction::~write_transaction()
@@ -242,14 +251,42 @@ void write_transaction::commit_with(const std::string& sql)
     open_ = false;
 }
 
+namespace {
+
+/// The name of a statement, prepared on `tx`'s connection, that inserts the messages it is
+/// given (a JSON array of {ord, body, delay_us}) into PGMQ queue `queue` and NOTIFYs the
+/// queue's channel at commit. The table is named in the SQL, so the plan is made once per
+/// connection: inserting through dynamic SQL in tasker.commit_changes was planned again in
+/// every transaction, 0.1 ms of a 0.3 ms orchestration commit (pgbench).
+std::string pgmq_send_statement(write_transaction& tx, const std::string& queue)
+{
+    // Short prefix: the server truncates names to 63 bytes, and queue names take up to 48.
+    const std::string name = "tq_send_" + queue;
+    auto& c = tx.statements().conn();
+    // The queue table's layout is part of the pgmq API (see migrations/0005), the same in the
+    // real extension and the bundled schema.
+    c.prepare(name, "WITH sent AS (INSERT INTO pgmq." + c.quote_name("q_" + queue) + " (vt, message) "
+                    "SELECT clock_timestamp() + greatest(coalesce(m.delay_us, 0), 0) * interval '1 microsecond', m.body "
+                    "FROM jsonb_to_recordset($1::jsonb) AS m(ord integer, body jsonb, delay_us bigint) "
+                    "ORDER BY m.ord RETURNING 1) "
+                    "SELECT pg_notify(" + tx.quote("tasker_" + queue) + ", '') FROM (SELECT count(*) FROM sent) AS n");
+    c.prepare_now(name); // registered on the server before the EXECUTE below names it
+    return c.quote_name(name);
+}
+
+} // namespace
+
 void commit(write_transaction& tx, const changeset& cs, const std::vector<task_row*>& tasks)
 {
     const bool any_row = std::any_of(tasks.begin(), tasks.end(), [](const task_row* t) { return t->touched && !t->is_new; });
     if (cs.empty() && !any_row)
         return tx.commit_with({});
-    // A literal rather than a parameter: the simple protocol carries no parameters, and the
-    // statement is a function call, nothing to plan.
-    tx.commit_with("SELECT tasker.commit_changes(" + tx.quote(cs.to_json(tasks)) + "::jsonb)");
+    // Literals rather than parameters: the simple protocol carries no parameters, and each
+    // statement is a call of something already planned (a function, a prepared insert).
+    std::string sql = "SELECT tasker.commit_changes(" + tx.quote(cs.to_json(tasks)) + "::jsonb)";
+    for (const auto& [queue, messages] : cs.pgmq_sends())
+        sql += "; EXECUTE " + pgmq_send_statement(tx, queue) + "(" + tx.quote(json::serialize(messages)) + ")";
+    tx.commit_with(sql);
 }
 
 } // namespace detail

@@ -52,7 +52,7 @@ public:
 
     /// BEGIN and `sql` (a single statement, or empty): the result of `sql`.
     pqxx::result begin_with(const std::string& sql);
-    /// `sql` (a single statement, or empty) and COMMIT.
+    /// `sql` (statements separated by `;`, or empty) and COMMIT.
     void commit_with(const std::string& sql);
 
     pqxx::transaction_base& statements() noexcept { return tx_; }
@@ -134,7 +134,11 @@ public:
 
     bool empty() const noexcept;
     /// The argument of tasker.commit_changes for `tasks` (existing rows that were touched).
+    /// Its messages are there only on the outbox route: on the PGMQ route they are in
+    /// `pgmq_sends()`.
     std::string to_json(const std::vector<task_row*>& tasks) const;
+    /// On the PGMQ route, the messages by queue, each queue's in the order sent; else empty.
+    std::map<std::string, json::array> pgmq_sends() const;
 
 private:
     std::int64_t now_us_;
