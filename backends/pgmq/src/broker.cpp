@@ -1,5 +1,6 @@
 #include <tasker/pgmq/broker.hpp>
 
+#include "pq/pgmq_tables.hpp"
 #include "pq/pool.hpp"
 
 #include <tasker/clock.hpp>
@@ -23,44 +24,8 @@ namespace tasker::pgmq {
 // Every statement is a named lambda moved into `run`: g++ 12 destroys a temporary built
 // inside a co_await's argument list twice.
 
-namespace {
-
-// pgmq counts visibility timeouts and delays in whole seconds: round up, never shorten.
-int whole_seconds(duration d, int at_least)
-{
-    const auto s = std::chrono::ceil<std::chrono::seconds>(d).count();
-    return static_cast<int>(std::clamp<long long>(s, at_least, 365LL * 24 * 3600));
-}
-
-time_point from_epoch_seconds(double s)
-{
-    return time_point{std::chrono::duration_cast<duration>(std::chrono::duration<double>(s))};
-}
-
-// The hot path -- read and ack, once per message -- runs statements prepared per queue on the
-// queue's tables (their layout is part of the pgmq API, the same in the real extension and
-// the bundled schema) instead of calling pgmq.read and pgmq.archive: those build their SQL
-// per call, and PostgreSQL plans it again every time (measured: 0.25 ms per read against
-// 0.08 ms prepared). The statements do exactly what the functions do.
-
-/// `pgmq."<prefix>_<queue>"`: queue names are validated (letters, digits, `_`), so quoting is
-/// only for the identifier rules.
-std::string table_of(const std::string& queue, std::string_view prefix)
-{
-    return "pgmq.\"" + std::string(prefix) + "_" + queue + "\"";
-}
-
-/// The name of the statement doing `what` on `queue`. The server cuts names at 63 bytes, so
-/// the prefix is short enough that the longest queue names still give distinct names.
-std::string statement_name(std::string_view what, const std::string& queue)
-{
-    static constexpr std::string_view prefix = "tq_";
-    static constexpr std::size_t longest_what = 8; // "archive_"
-    static_assert(prefix.size() + longest_what + queue_name::max_length <= 63);
-    return std::string(prefix) + std::string(what) + "_" + queue;
-}
-
-} // namespace
+using postgres::pq::from_epoch_seconds;
+using postgres::pq::whole_seconds;
 
 std::string_view to_string(wake_mode m) noexcept
 {
@@ -288,36 +253,15 @@ awaitable<result<std::vector<delivery>>> broker::read(queue_name q, std::size_t 
         std::vector<delivery> out;
         if (qty == 0)
             return out;
-        // pgmq.read: the oldest visible messages not locked by another reader, leased for `vt`.
-        const auto table = table_of(name, "q");
         pqxx::nontransaction tx(c); // one statement, its own transaction, one round trip
-        const auto rows = postgres::pq::exec_prepared(
-            tx, statement_name("read", name),
-            "with fast as (select " ASYNC_COMMIT "), "
-            "taken as (update " + table + " as q set vt = clock_timestamp() + make_interval(secs => $2), "
-            "read_ct = q.read_ct + 1 "
-            // By key, not a join: the plan of a prepared statement is made once, on what may
-            // still be an empty table, and a join planned then scans the whole queue later.
-            "where q.msg_id = any(array(select msg_id from " + table + " where vt <= clock_timestamp() "
-            "order by msg_id limit $1 for update skip locked)) "
-            "returning q.msg_id, q.read_ct, q.enqueued_at, q.message) "
-            "select msg_id, read_ct, extract(epoch from enqueued_at)::float8, message::text "
-            "from taken, fast order by msg_id",
-            qty, vt);
+        const auto rows = postgres::pq::exec_prepared(tx, postgres::pq::pgmq_statement("read", name),
+                                                      postgres::pq::pgmq_read_sql(name, true), qty, vt);
         out.reserve(rows.size());
         for (const auto& row : rows) {
-            auto parsed = parse_json(row[3].c_str());
-            if (!parsed)
-                return parsed.error();
-            auto m = message_from_json(*parsed);
-            if (!m)
-                return m.error();
-            delivery d;
-            d.id = row[0].as<std::uint64_t>();
-            d.read_count = row[1].as<std::uint32_t>();
-            d.enqueued_at = from_epoch_seconds(row[2].as<double>());
-            d.msg = std::move(*m);
-            out.push_back(std::move(d));
+            auto d = postgres::pq::delivery_from_row(row);
+            if (!d)
+                return d.error();
+            out.push_back(std::move(*d));
         }
         return out;
     };
@@ -332,11 +276,11 @@ awaitable<result<void>> broker::ack(queue_name q, std::vector<delivery_id> ids)
         // pgmq.archive: the rows move from the queue table to its archive.
         pqxx::nontransaction tx(c);
         postgres::pq::exec_prepared(
-            tx, statement_name("archive", name),
+            tx, postgres::pq::pgmq_statement("archive", name),
             "with fast as (select " ASYNC_COMMIT "), "
-            "taken as (delete from " + table_of(name, "q") + " where msg_id = any($1::bigint[]) "
+            "taken as (delete from " + postgres::pq::pgmq_table(name, "q") + " where msg_id = any($1::bigint[]) "
             "returning msg_id, read_ct, enqueued_at, vt, message, headers) "
-            "insert into " + table_of(name, "a") + " (msg_id, read_ct, enqueued_at, vt, message, headers) "
+            "insert into " + postgres::pq::pgmq_table(name, "a") + " (msg_id, read_ct, enqueued_at, vt, message, headers) "
             "select msg_id, read_ct, enqueued_at, vt, message, headers from taken, fast",
             array);
         return {};
@@ -396,9 +340,9 @@ awaitable<result<void>> broker::wait(queue_name q, time_point deadline)
         // it is. (`vt <= clock_timestamp()` as a filter cannot use the index: the queue's
         // every row, dead ones included, was scanned at each look.)
         const auto rows = postgres::pq::exec_prepared(
-            tx, statement_name("next", name),
+            tx, postgres::pq::pgmq_statement("next", name),
             "select coalesce(min(vt) <= clock_timestamp(), false), extract(epoch from min(vt))::float8 from " +
-                table_of(name, "q"));
+                postgres::pq::pgmq_table(name, "q"));
         readiness r;
         r.visible = rows[0][0].as<bool>();
         if (!rows[0][1].is_null())

@@ -1,5 +1,6 @@
 #include "store_impl.hpp"
 
+#include "pq/pgmq_tables.hpp"
 #include "template_json.hpp"
 
 #include <tasker/detail/seed_or_random.hpp>
@@ -253,24 +254,16 @@ void write_transaction::commit_with(const std::string& sql)
 
 namespace {
 
-/// The name of a statement, prepared on `tx`'s connection, that inserts the messages it is
-/// given (a JSON array of {ord, body, delay_us}) into PGMQ queue `queue` and NOTIFYs the
-/// queue's channel at commit. The table is named in the SQL, so the plan is made once per
+/// The name of the statement, prepared on `tx`'s connection, that sends messages to PGMQ queue
+/// `queue` (pq::pgmq_send_sql). The table is named in the SQL, so the plan is made once per
 /// connection: inserting through dynamic SQL in tasker.commit_changes was planned again in
 /// every transaction, 0.1 ms of a 0.3 ms orchestration commit (pgbench).
 std::string pgmq_send_statement(write_transaction& tx, const std::string& queue)
 {
-    // Short prefix: the server truncates names to 63 bytes, and queue names take up to 48.
-    const std::string name = "tq_send_" + queue;
+    const auto name = pq::pgmq_statement("send", queue);
     auto& c = tx.statements().conn();
-    // The queue table's layout is part of the pgmq API (see migrations/0005), the same in the
-    // real extension and the bundled schema.
-    c.prepare(name, "WITH sent AS (INSERT INTO pgmq." + c.quote_name("q_" + queue) + " (vt, message) "
-                    "SELECT clock_timestamp() + greatest(coalesce(m.delay_us, 0), 0) * interval '1 microsecond', m.body "
-                    "FROM jsonb_to_recordset($1::jsonb) AS m(ord integer, body jsonb, delay_us bigint) "
-                    "ORDER BY m.ord RETURNING 1) "
-                    "SELECT pg_notify(" + tx.quote("tasker_" + queue) + ", '') FROM (SELECT count(*) FROM sent) AS n");
-    c.prepare_now(name); // registered on the server before the EXECUTE below names it
+    c.prepare(name, pq::pgmq_send_sql(queue));
+    c.prepare_now(name); // registered on the server before the EXECUTE that names it
     return c.quote_name(name);
 }
 
