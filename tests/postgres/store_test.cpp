@@ -19,6 +19,7 @@
 #include <array>
 #include <filesystem>
 #include <latch>
+#include <optional>
 #include <thread>
 
 using namespace tasker;
@@ -349,4 +350,97 @@ TEST_CASE("postgres store: deleting a task deletes its steps and its whole histo
     CHECK(rows_of("task_transitions", gone) == 0);
     CHECK(rows_of("step_transitions", kept) + rows_of("task_transitions", kept) == kept_history);
     CHECK(test::await_value(tasks.get_task(kept)).steps[0].state == step_state::in_progress);
+}
+
+TEST_CASE("postgres store: a worker's read and claims commit together, or neither does", "[postgres][store]")
+{
+    // claim_queued reads the worker queue and claims in one transaction (the engines use it
+    // next to a PGMQ broker): a claim that does not commit must leave its messages unread.
+    const auto db = testing::migrated_database();
+    pgmq::broker messages({db.url(), 1, pgmq::wake_mode::polling});
+    postgres::store tasks({db.url(), 1, 7});
+    REQUIRE(tasks.reads_queues());
+    const auto q = worker_queue("tests").value();
+    test::await_value(messages.ensure_queue(q));
+    const auto tmpl = test::await_value(tasks.register_template(*test::diamond()));
+    const auto id = test::await_value(tasks.create_task({tmpl, make_json(json::object{}), {}, {}})).id;
+
+    pqxx::connection c(db.url());
+    pqxx::nontransaction sql(c);
+    const auto read_counts = [&] {
+        return sql.exec("SELECT coalesce(sum(read_ct), 0), count(*) FILTER (WHERE vt <= clock_timestamp()) "
+                        "FROM pgmq.q_worker_tests")[0];
+    };
+
+    // Another session holds the task's row lock: the claim reads, then waits for the lock,
+    // and its connection is cut there.
+    pqxx::connection holder(db.url());
+    pqxx::work hold(holder);
+    hold.exec_params("SELECT 1 FROM tasker.tasks WHERE id = $1::uuid FOR UPDATE", id.to_string());
+    std::optional<result<postgres::queued_claims>> cut;
+    std::jthread claimer([&] { cut = blocking(tasks.claim_queued(q, 10, 30s, uuid{})); });
+    const std::string waiting = "FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    while (sql.exec("SELECT count(*) " + waiting)[0][0].as<int>() == 0)
+        std::this_thread::yield();
+    sql.exec("SELECT pg_terminate_backend(pid) " + waiting);
+    claimer.join();
+    REQUIRE(cut);
+    REQUIRE_FALSE(*cut);
+    CHECK((*cut).error() == errc::backend_unavailable);
+    hold.abort();
+    CHECK(read_counts()[0].as<int>() == 0); // never read: the read rolled back with the claim
+    CHECK(read_counts()[1].as<int>() == 1); // and still visible
+    CHECK(test::await_value(tasks.get_task(id)).steps[0].state == step_state::enqueued);
+
+    // Again, with nothing in the way: the message is read (leased) and its step claimed.
+    const auto owner = uuid_generator(1).next(std::chrono::system_clock::now());
+    const auto taken = test::await_value(tasks.claim_queued(q, 10, 30s, owner));
+    REQUIRE(taken.deliveries.size() == 1);
+    REQUIRE(taken.outcomes.size() == 1);
+    CHECK(taken.deliveries[0].msg.task == id);
+    CHECK(taken.deliveries[0].read_count == 1);
+    CHECK(taken.outcomes[0].status == claim_status::claimed);
+    CHECK(taken.outcomes[0].claim.ref == step_ref{id, 0});
+    CHECK(read_counts()[0].as<int>() == 1);
+    CHECK(read_counts()[1].as<int>() == 0); // leased: the broker reads nothing
+    CHECK(test::await_value(messages.read(q, 10, 30s)).empty());
+    CHECK(test::await_value(tasks.get_task(id)).steps[0].state == step_state::in_progress);
+    // The broker acks what the store read: same queue tables.
+    test::await_value(messages.ack(q, {taken.deliveries[0].id}));
+    CHECK(sql.exec("SELECT count(*) FROM pgmq.q_worker_tests")[0][0].as<int>() == 0);
+}
+
+TEST_CASE("postgres store: an orchestrator's read and pass commit together, the messages left to ack",
+          "[postgres][store]")
+{
+    const auto db = testing::migrated_database();
+    pgmq::broker messages({db.url(), 1, pgmq::wake_mode::polling});
+    postgres::store tasks({db.url(), 1, 8});
+    const auto q = orchestration_queue();
+    test::await_value(messages.ensure_queue(q));
+    test::await_value(messages.ensure_queue(worker_queue("tests").value()));
+    const auto tmpl = test::await_value(tasks.register_template(*test::diamond()));
+    const auto id = test::await_value(tasks.create_task({tmpl, make_json(json::object{}), {}, {}})).id;
+    std::vector<claim_request> claim{{{id, 0}, 1, 30s}};
+    REQUIRE(test::await_value(tasks.claim_steps(std::move(claim)))[0].status == claim_status::claimed);
+    step_outcome o;
+    o.ref = {id, 0};
+    o.result = make_json(json::object{});
+    std::vector<step_outcome> outcomes{o};
+    REQUIRE(test::await_value(tasks.record_results(std::move(outcomes)))[0] == record_status::recorded);
+
+    const auto read = test::await_value(tasks.process_queued(q, 10, 30s));
+    REQUIRE(read.size() == 1);
+    CHECK(read[0].msg.kind == message_kind::step_result);
+    CHECK(read[0].msg.task == id);
+    const auto v = test::await_value(tasks.get_task(id));
+    CHECK(v.steps[0].state == step_state::complete);
+    CHECK(v.steps[1].state == step_state::enqueued);
+    CHECK(v.steps[2].state == step_state::enqueued);
+    // Leased until acked: nobody reads it meanwhile, and the ack removes it.
+    CHECK(test::await_value(tasks.process_queued(q, 10, 30s)).empty());
+    CHECK(test::await_value(messages.read(q, 10, 30s)).empty());
+    test::await_value(messages.ack(q, {read[0].id}));
+    pqxx::connection c(db.url());
+    CHECK(pqxx::nontransaction(c).exec("SELECT count(*) FROM pgmq.q_orchestration_step_results")[0][0].as<int>() == 0);
 }

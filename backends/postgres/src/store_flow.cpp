@@ -2,6 +2,8 @@
 
 #include "store_impl.hpp"
 
+#include "pq/pgmq_tables.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -38,6 +40,12 @@ task_row* find_row(std::vector<task_row>& rows, const task_id& id)
     return it != rows.end() && it->id == id ? &*it : nullptr;
 }
 
+/// Whether the orchestrator acts on `m`: results and retry timers (anything else is dropped).
+bool orchestrates(const message& m)
+{
+    return m.kind == message_kind::step_result || m.kind == message_kind::retry_due;
+}
+
 std::vector<task_row*> pointers(std::vector<task_row>& rows)
 {
     std::vector<task_row*> out;
@@ -47,6 +55,15 @@ std::vector<task_row*> pointers(std::vector<task_row>& rows)
     return out;
 }
 
+// The context of each task with a claimed step, and the results of the claimed steps'
+// ancestors (all complete or resolved: they no longer change).
+constexpr statement payload{
+    "tasker_claim_payload",
+    "SELECT t.id, -1, t.context::text FROM tasker.tasks AS t WHERE t.id = ANY($1::uuid[]) "
+    "UNION ALL "
+    "SELECT s.task_id, s.idx, s.result::text FROM jsonb_to_recordset($2::jsonb) AS a(task uuid, step integer) "
+    "JOIN tasker.steps AS s ON s.task_id = a.task AND s.idx = a.step"};
+
 } // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -54,112 +71,108 @@ std::vector<task_row*> pointers(std::vector<task_row>& rows)
 
 awaitable<result<std::vector<claim_outcome>>> store::claim_steps(std::vector<claim_request> reqs)
 {
-    // The context of each task with a claimed step, and the results of the claimed steps'
-    // ancestors (all complete or resolved: they no longer change).
-    static constexpr statement payload{
-        "tasker_claim_payload",
-        "SELECT t.id, -1, t.context::text FROM tasker.tasks AS t WHERE t.id = ANY($1::uuid[]) "
-        "UNION ALL "
-        "SELECT s.task_id, s.idx, s.result::text FROM jsonb_to_recordset($2::jsonb) AS a(task uuid, step integer) "
-        "JOIN tasker.steps AS s ON s.task_id = a.task AND s.idx = a.step"};
-
     auto op = [impl = impl_.get(), reqs = std::move(reqs)](pqxx::connection& c) -> result<std::vector<claim_outcome>> {
-        std::vector<claim_outcome> out(reqs.size());
         write_transaction tx(c);
-        auto [rows, now_us] = impl->lock_tasks(tx, task_ids(reqs, [](const claim_request& r) { return r.ref.task; }));
-        changeset cs(now_us, impl->config.route);
-        const time_point now = from_us(now_us);
-        std::vector<std::size_t> claimed;
-        for (std::size_t k = 0; k < reqs.size(); ++k) {
-            const auto& req = reqs[k];
-            auto& o = out[k];
-            auto* t = find_row(rows, req.ref.task);
-            if (!t || req.ref.step >= t->status.size()) {
-                o.status = claim_status::not_found;
-                continue;
-            }
-            auto& s = t->status[req.ref.step];
-            auto& r = t->steps[req.ref.step];
-            // A claim asked again by its owner (its answer was lost) is the owner's still.
-            const bool owners_again = s.state == step_state::in_progress && s.attempts == req.attempt &&
-                                      !req.owner.is_nil() && r.lease_owner == req.owner && r.lease_until_us;
-            if ((s.state == step_state::enqueued && s.attempts + 1 == req.attempt) || owners_again) {
-                if (!owners_again) {
-                    const auto lease_us = to_us(req.lease);
-                    ++s.attempts;
-                    r.new_lease_us = lease_us;
-                    r.lease_until_us = now_us + lease_us;
-                    r.lease_owner = req.owner;
-                    cs.move_step(*t, req.ref.step, step_event::claim);
-                }
-                o.status = claim_status::claimed;
-                o.claim.ref = req.ref;
-                o.claim.attempt = s.attempts;
-                o.claim.correlation_id = t->correlation_id;
-                o.claim.claimed_at = now;
-                o.claim.lease_until = from_us(*r.lease_until_us);
-                claimed.push_back(k);
-            } else if (s.state == step_state::in_progress && s.attempts == req.attempt) {
-                if (r.lease_until_us && *r.lease_until_us > now_us) {
-                    o.status = claim_status::busy;
-                    o.retry_in = from_us(*r.lease_until_us) - now;
-                    continue;
-                }
-                // The worker holding this attempt stopped renewing its lease: it is lost.
-                s.last_error = error_kind::timeout;
-                s.retry_after.reset();
-                r.failure = step_failure{error_kind::timeout, "worker lost: its lease on the step expired", std::nullopt,
-                                         s.attempts};
-                r.set_failure = true;
-                cs.move_step(*t, req.ref.step, step_event::fail);
-                cs.send(orchestration_queue(), message{message_kind::step_result, req.ref.step, s.attempts, t->id});
-                o.status = claim_status::lost;
-            } else {
-                o.status = claim_status::stale;
-            }
-        }
-
-        if (!claimed.empty()) {
-            std::vector<task_row*> claiming;
-            for (auto k : claimed)
-                claiming.push_back(find_row(rows, out[k].claim.ref.task));
-            if (auto loaded = impl->load_templates(tx.statements(), claiming); !loaded)
-                return loaded.error();
-            std::vector<task_id> with_claims;
-            json::array ancestors;
-            for (auto k : claimed) {
-                const auto* t = find_row(rows, out[k].claim.ref.task);
-                with_claims.push_back(t->id);
-                for (auto a : t->tmpl->graph.ancestors(out[k].claim.ref.step))
-                    ancestors.push_back(json::object{{"task", t->id.to_string()}, {"step", a}});
-            }
-            std::sort(with_claims.begin(), with_claims.end());
-            with_claims.erase(std::unique(with_claims.begin(), with_claims.end()), with_claims.end());
-            std::map<task_id, json_ptr> contexts;
-            std::map<std::pair<task_id, std::uint32_t>, json_ptr> results;
-            for (const auto& row : exec(tx.statements(), payload, pq::array_literal(with_claims), json::serialize(ancestors))) {
-                const auto id = parse_uuid(row[0]);
-                const auto step = row[1].as<int>();
-                if (step < 0)
-                    contexts[id] = parse_json_field(row[2]);
-                else
-                    results[{id, static_cast<std::uint32_t>(step)}] = parse_json_field(row[2]);
-            }
-            for (auto k : claimed) {
-                auto& claim = out[k].claim;
-                const auto* t = find_row(rows, claim.ref.task);
-                claim.tmpl = t->tmpl;
-                claim.context = contexts[claim.ref.task];
-                const auto graph_ancestors = t->tmpl->graph.ancestors(claim.ref.step);
-                claim.ancestor_results.reserve(graph_ancestors.size());
-                for (auto a : graph_ancestors)
-                    claim.ancestor_results.emplace_back(a, results[{claim.ref.task, a}]);
-            }
-        }
-        commit(tx, cs, pointers(rows));
-        return out;
+        return impl->claim(tx, reqs);
     };
     co_return co_await impl_->run<std::vector<claim_outcome>>(std::move(op), "claim_steps");
+}
+
+result<std::vector<claim_outcome>> store::impl::claim(write_transaction& tx, const std::vector<claim_request>& reqs)
+{
+    std::vector<claim_outcome> out(reqs.size());
+    auto [rows, now_us] = lock_tasks(tx, task_ids(reqs, [](const claim_request& r) { return r.ref.task; }));
+    changeset cs(now_us, config.route);
+    const time_point now = from_us(now_us);
+    std::vector<std::size_t> claimed;
+    for (std::size_t k = 0; k < reqs.size(); ++k) {
+        const auto& req = reqs[k];
+        auto& o = out[k];
+        auto* t = find_row(rows, req.ref.task);
+        if (!t || req.ref.step >= t->status.size()) {
+            o.status = claim_status::not_found;
+            continue;
+        }
+        auto& s = t->status[req.ref.step];
+        auto& r = t->steps[req.ref.step];
+        // A claim asked again by its owner (its answer was lost) is the owner's still.
+        const bool owners_again = s.state == step_state::in_progress && s.attempts == req.attempt &&
+                                  !req.owner.is_nil() && r.lease_owner == req.owner && r.lease_until_us;
+        if ((s.state == step_state::enqueued && s.attempts + 1 == req.attempt) || owners_again) {
+            if (!owners_again) {
+                const auto lease_us = to_us(req.lease);
+                ++s.attempts;
+                r.new_lease_us = lease_us;
+                r.lease_until_us = now_us + lease_us;
+                r.lease_owner = req.owner;
+                cs.move_step(*t, req.ref.step, step_event::claim);
+            }
+            o.status = claim_status::claimed;
+            o.claim.ref = req.ref;
+            o.claim.attempt = s.attempts;
+            o.claim.correlation_id = t->correlation_id;
+            o.claim.claimed_at = now;
+            o.claim.lease_until = from_us(*r.lease_until_us);
+            claimed.push_back(k);
+        } else if (s.state == step_state::in_progress && s.attempts == req.attempt) {
+            if (r.lease_until_us && *r.lease_until_us > now_us) {
+                o.status = claim_status::busy;
+                o.retry_in = from_us(*r.lease_until_us) - now;
+                continue;
+            }
+            // The worker holding this attempt stopped renewing its lease: it is lost.
+            s.last_error = error_kind::timeout;
+            s.retry_after.reset();
+            r.failure = step_failure{error_kind::timeout, "worker lost: its lease on the step expired", std::nullopt,
+                                     s.attempts};
+            r.set_failure = true;
+            cs.move_step(*t, req.ref.step, step_event::fail);
+            cs.send(orchestration_queue(), message{message_kind::step_result, req.ref.step, s.attempts, t->id});
+            o.status = claim_status::lost;
+        } else {
+            o.status = claim_status::stale;
+        }
+    }
+
+    if (!claimed.empty()) {
+        std::vector<task_row*> claiming;
+        for (auto k : claimed)
+            claiming.push_back(find_row(rows, out[k].claim.ref.task));
+        if (auto loaded = load_templates(tx.statements(), claiming); !loaded)
+            return loaded.error();
+        std::vector<task_id> with_claims;
+        json::array ancestors;
+        for (auto k : claimed) {
+            const auto* t = find_row(rows, out[k].claim.ref.task);
+            with_claims.push_back(t->id);
+            for (auto a : t->tmpl->graph.ancestors(out[k].claim.ref.step))
+                ancestors.push_back(json::object{{"task", t->id.to_string()}, {"step", a}});
+        }
+        std::sort(with_claims.begin(), with_claims.end());
+        with_claims.erase(std::unique(with_claims.begin(), with_claims.end()), with_claims.end());
+        std::map<task_id, json_ptr> contexts;
+        std::map<std::pair<task_id, std::uint32_t>, json_ptr> results;
+        for (const auto& row : exec(tx.statements(), payload, pq::array_literal(with_claims), json::serialize(ancestors))) {
+            const auto id = parse_uuid(row[0]);
+            const auto step = row[1].as<int>();
+            if (step < 0)
+                contexts[id] = parse_json_field(row[2]);
+            else
+                results[{id, static_cast<std::uint32_t>(step)}] = parse_json_field(row[2]);
+        }
+        for (auto k : claimed) {
+            auto& claim = out[k].claim;
+            const auto* t = find_row(rows, claim.ref.task);
+            claim.tmpl = t->tmpl;
+            claim.context = contexts[claim.ref.task];
+            const auto graph_ancestors = t->tmpl->graph.ancestors(claim.ref.step);
+            claim.ancestor_results.reserve(graph_ancestors.size());
+            for (auto a : graph_ancestors)
+                claim.ancestor_results.emplace_back(a, results[{claim.ref.task, a}]);
+        }
+    }
+    commit(tx, cs, pointers(rows));
+    return out;
 }
 
 awaitable<result<std::vector<bool>>> store::extend_leases(std::vector<lease_extension> exts)
@@ -245,36 +258,112 @@ awaitable<result<std::vector<record_status>>> store::record_results(std::vector<
 
 awaitable<result<void>> store::process(std::vector<message> events)
 {
-    std::erase_if(events, [](const message& m) {
-        return m.kind != message_kind::step_result && m.kind != message_kind::retry_due;
-    });
+    std::erase_if(events, [](const message& m) { return !orchestrates(m); });
     if (events.empty())
         co_return result<void>{};
     auto op = [impl = impl_.get(), events = std::move(events)](pqxx::connection& c) -> result<void> {
         write_transaction tx(c);
-        auto [rows, now_us] = impl->lock_tasks(tx, task_ids(events, [](const message& m) { return m.task; }));
-        if (auto loaded = impl->load_templates(tx.statements(), pointers(rows)); !loaded)
-            return loaded.error();
-        changeset cs(now_us, impl->config.route);
-        decision d;
-        // In order: a later event of a task sees what the earlier ones changed. Late and
-        // duplicate events decide nothing.
-        for (const auto& m : events) {
-            auto* t = find_row(rows, m.task);
-            if (!t)
-                continue;
-            decision_input in;
-            if (m.kind == message_kind::step_result)
-                in = input::step_result{m.step, m.attempt};
-            else
-                in = input::retry_due{m.step, m.attempt};
-            if (decide(*t->tmpl, t->id, t->state, t->status, in, impl->next_random(), d))
-                cs.apply(*t, d);
-        }
-        commit(tx, cs, pointers(rows));
-        return {};
+        return impl->process(tx, events);
     };
     co_return co_await impl_->run<void>(std::move(op), "process");
+}
+
+result<void> store::impl::process(write_transaction& tx, const std::vector<message>& events)
+{
+    auto [rows, now_us] = lock_tasks(tx, task_ids(events, [](const message& m) { return m.task; }));
+    if (auto loaded = load_templates(tx.statements(), pointers(rows)); !loaded)
+        return loaded.error();
+    changeset cs(now_us, config.route);
+    decision d;
+    // In order: a later event of a task sees what the earlier ones changed. Late and
+    // duplicate events decide nothing.
+    for (const auto& m : events) {
+        auto* t = find_row(rows, m.task);
+        if (!t)
+            continue;
+        decision_input in;
+        if (m.kind == message_kind::step_result)
+            in = input::step_result{m.step, m.attempt};
+        else
+            in = input::retry_due{m.step, m.attempt};
+        if (decide(*t->tmpl, t->id, t->state, t->status, in, next_random(), d))
+            cs.apply(*t, d);
+    }
+    commit(tx, cs, pointers(rows));
+    return {};
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading queues in the store's own transactions (the PGMQ route)
+
+bool store::reads_queues() const noexcept { return impl_->config.route == message_route::pgmq; }
+
+result<std::vector<delivery>> store::impl::read_queue(write_transaction& tx, const queue_name& q, std::size_t max,
+                                                      duration lease)
+{
+    // Prepared, and run by EXECUTE in the string that begins the transaction: BEGIN and the
+    // read are one round trip. No asynchronous commit here, unlike the broker's read: this
+    // transaction commits claims and state changes too.
+    const auto name = pq::pgmq_statement("take", q.str());
+    auto& c = tx.statements().conn();
+    c.prepare(name, pq::pgmq_read_sql(q.str(), false));
+    c.prepare_now(name);
+    const auto rows =
+        tx.begin_with("EXECUTE " + c.quote_name(name) + "(" + std::to_string(std::min<std::size_t>(max, 100'000)) +
+                      ", " + std::to_string(pq::whole_seconds(lease, 1)) + ")");
+    std::vector<delivery> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) {
+        auto d = pq::delivery_from_row(row);
+        if (!d)
+            return d.error();
+        out.push_back(std::move(*d));
+    }
+    return out;
+}
+
+awaitable<result<queued_claims>> store::claim_queued(queue_name q, std::size_t max, duration lease, uuid owner)
+{
+    auto op = [impl = impl_.get(), q, max, lease, owner](pqxx::connection& c) -> result<queued_claims> {
+        queued_claims out;
+        if (max == 0)
+            return out;
+        write_transaction tx(c);
+        auto read = impl->read_queue(tx, q, max, lease);
+        if (!read)
+            return read.error();
+        out.deliveries = std::move(*read);
+        std::vector<claim_request> reqs;
+        reqs.reserve(out.deliveries.size());
+        for (const auto& d : out.deliveries)
+            reqs.push_back({step_ref{d.msg.task, d.msg.step}, d.msg.attempt, lease, owner});
+        auto claimed = impl->claim(tx, reqs);
+        if (!claimed)
+            return claimed.error();
+        out.outcomes = std::move(*claimed);
+        return out;
+    };
+    co_return co_await impl_->run<queued_claims>(std::move(op), "claim_queued");
+}
+
+awaitable<result<std::vector<delivery>>> store::process_queued(queue_name q, std::size_t max, duration lease)
+{
+    auto op = [impl = impl_.get(), q, max, lease](pqxx::connection& c) -> result<std::vector<delivery>> {
+        if (max == 0)
+            return std::vector<delivery>{};
+        write_transaction tx(c);
+        auto read = impl->read_queue(tx, q, max, lease);
+        if (!read)
+            return read.error();
+        std::vector<message> events;
+        for (const auto& d : *read)
+            if (orchestrates(d.msg))
+                events.push_back(d.msg);
+        if (auto done = impl->process(tx, events); !done)
+            return done.error();
+        return std::move(*read);
+    };
+    co_return co_await impl_->run<std::vector<delivery>>(std::move(op), "process_queued");
 }
 
 awaitable<result<task_state>> store::apply_action(task_id id, operator_action a)

@@ -242,6 +242,8 @@ write_transaction::~write_transaction()
 
 pqxx::result write_transaction::begin_with(const std::string& sql)
 {
+    if (open_)
+        return sql.empty() ? pqxx::result{} : tx_.exec(sql);
     open_ = true; // from here on, a failure leaves a transaction to roll back
     return tx_.exec(sql.empty() ? std::string("BEGIN") : "BEGIN; " + sql);
 }

@@ -50,7 +50,8 @@ public:
     write_transaction(const write_transaction&) = delete;
     write_transaction& operator=(const write_transaction&) = delete;
 
-    /// BEGIN and `sql` (a single statement, or empty): the result of `sql`.
+    /// BEGIN (unless begun already) and `sql` (a single statement, or empty): the result of
+    /// `sql`.
     pqxx::result begin_with(const std::string& sql);
     /// `sql` (statements separated by `;`, or empty) and COMMIT.
     void commit_with(const std::string& sql);
@@ -198,6 +199,15 @@ struct store::impl {
                                                                        const std::vector<task_id>& ids);
     /// Fills `t.tmpl` of each row (the templates' rows read in one statement if needed).
     result<void> load_templates(pqxx::transaction_base& tx, std::vector<detail::task_row*> rows);
+
+    /// Begins `tx` with a read of up to `max` messages of PGMQ queue `q`, leased for `lease`
+    /// (one round trip): they are read only if `tx` commits.
+    result<std::vector<delivery>> read_queue(detail::write_transaction& tx, const queue_name& q, std::size_t max,
+                                             duration lease);
+    /// The claims of `reqs`, decided and committed in `tx` (begun or not).
+    result<std::vector<claim_outcome>> claim(detail::write_transaction& tx, const std::vector<claim_request>& reqs);
+    /// Orchestration of `events` (results and retry timers), decided and committed in `tx`.
+    result<void> process(detail::write_transaction& tx, const std::vector<message>& events);
 };
 
 } // namespace tasker::postgres

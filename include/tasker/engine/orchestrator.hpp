@@ -3,6 +3,7 @@
 #include <tasker/asio.hpp>
 #include <tasker/clock.hpp>
 #include <tasker/detail/waiter_list.hpp>
+#include <tasker/engine/store_reads_queues.hpp>
 #include <tasker/error.hpp>
 #include <tasker/logger.hpp>
 #include <tasker/messaging/message_broker.hpp>
@@ -55,6 +56,10 @@ public:
 
 private:
     awaitable<result<void>> serve();
+    /// Reads up to a batch of `q` and processes it; the ids of what was read, to ack: through
+    /// the store alone where it reads the queues (store_reads_queues), else a broker read and
+    /// the store's `process`.
+    awaitable<result<std::vector<delivery_id>>> read_and_process(queue_name q);
     awaitable<void> sleep_for(duration d);
 
     asio::strand<asio::any_io_executor> strand_;

@@ -5,6 +5,7 @@
 #include <tasker/detail/waiter_list.hpp>
 #include <tasker/engine/handler_registry.hpp>
 #include <tasker/engine/step_context.hpp>
+#include <tasker/engine/store_reads_queues.hpp>
 #include <tasker/error.hpp>
 #include <tasker/logger.hpp>
 #include <tasker/messaging/message_broker.hpp>
@@ -103,9 +104,17 @@ public:
 
 private:
     struct job;
+    /// Messages read and the claim of the step each names (`outcomes[k]`: `deliveries[k]`).
+    struct claimed_batch {
+        std::vector<delivery> deliveries;
+        std::vector<claim_outcome> outcomes;
+    };
 
     awaitable<result<void>> serve();
     awaitable<void> read_loop(queue_name q);
+    /// Reads up to `n` messages of `q` and claims their steps for `owner`: through the store
+    /// alone where it reads the queues (store_reads_queues), else a broker read and a claim.
+    awaitable<result<claimed_batch>> read_and_claim(queue_name q, std::size_t n, uuid owner);
     awaitable<void> run_job(queue_name q, delivery d, step_claim claim);
     awaitable<void> run_inline(queue_name q, std::vector<std::pair<delivery, step_claim>> batch);
     step_outcome invoke(const step_claim& claim, time_point deadline, std::stop_token stop) const;

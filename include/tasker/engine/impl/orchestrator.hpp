@@ -65,8 +65,6 @@ awaitable<result<void>> orchestrator<Store, Broker>::serve()
     config_.log.info("orchestrator={} event=started", config_.name);
 
     duration backoff = milliseconds(100);
-    std::vector<message> events;
-    std::vector<delivery_id> ids;
     // A read that took less than a batch emptied the queue: wait (which returns at once if
     // something came meanwhile) instead of reading again, a statement that would find nothing.
     bool drained = false;
@@ -76,46 +74,71 @@ awaitable<result<void>> orchestrator<Store, Broker>::serve()
             co_await detail::wait_for_messages(broker_, q, clock_.now() + config_.poll_interval, stop_, stopping_);
             continue;
         }
-        auto batch = co_await broker_.read(q, config_.batch_size, config_.lease);
-        if (!batch) {
-            config_.log.warn("orchestrator={} event=read_failed error=\"{}\"", config_.name, batch.error().what());
-            co_await sleep_for(backoff);
-            backoff = std::min<duration>(backoff * 2, std::chrono::seconds(10));
-            continue;
-        }
-        drained = batch->size() < config_.batch_size;
-        if (batch->empty())
-            continue;
-        events.clear();
-        ids.clear();
-        for (const auto& d : *batch) {
-            events.push_back(d.msg);
-            ids.push_back(d.id);
-        }
-        // Processing is idempotent (late and duplicate events decide nothing): while the
-        // store is unreachable it is tried again as long as the batch is leased to us, so a
-        // database restart costs its outage, not a lease.
-        const auto leased_until = clock_.now() + config_.lease;
-        auto apply = [this, &events] { return store_.process(events); };
-        auto lease_over = [this, leased_until] { return stopping_ || clock_.now() >= leased_until; };
-        auto done = co_await detail::retry_transient(std::move(apply), pause, std::move(lease_over), config_.log, who,
-                                                     "process");
-        if (!done) {
-            // Not committed: the messages come back when their lease ends.
-            config_.log.warn("orchestrator={} event=process_failed messages={} error=\"{}\"", config_.name,
-                             events.size(), done.error().what());
+        auto ids = co_await read_and_process(q);
+        if (!ids) {
             co_await sleep_for(backoff);
             backoff = std::min<duration>(backoff * 2, std::chrono::seconds(10));
             continue;
         }
         backoff = milliseconds(100);
+        drained = ids->size() < config_.batch_size;
+        if (ids->empty())
+            continue;
         ++batches_;
-        messages_ += events.size();
-        if (auto acked = co_await broker_.ack(q, ids); !acked)
+        messages_ += ids->size();
+        if (auto acked = co_await broker_.ack(q, std::move(*ids)); !acked)
             config_.log.warn("orchestrator={} event=ack_failed error=\"{}\"", config_.name, acked.error().what());
     }
     config_.log.info("orchestrator={} event=stopped", config_.name);
     co_return result<void>{};
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<result<std::vector<delivery_id>>> orchestrator<Store, Broker>::read_and_process(queue_name q)
+{
+    std::vector<delivery_id> ids;
+    if constexpr (store_reads_queues<Store, Broker>) {
+        if (store_.reads_queues()) {
+            // Read and pass commit together: on failure nothing was read, nothing is leased.
+            auto read = co_await store_.process_queued(q, config_.batch_size, config_.lease);
+            if (!read) {
+                config_.log.warn("orchestrator={} event=process_failed error=\"{}\"", config_.name,
+                                 read.error().what());
+                co_return read.error();
+            }
+            for (const auto& d : *read)
+                ids.push_back(d.id);
+            co_return ids;
+        }
+    }
+    auto batch = co_await broker_.read(q, config_.batch_size, config_.lease);
+    if (!batch) {
+        config_.log.warn("orchestrator={} event=read_failed error=\"{}\"", config_.name, batch.error().what());
+        co_return batch.error();
+    }
+    if (batch->empty())
+        co_return ids;
+    std::vector<message> events;
+    for (const auto& d : *batch) {
+        events.push_back(d.msg);
+        ids.push_back(d.id);
+    }
+    // Processing is idempotent (late and duplicate events decide nothing): while the store is
+    // unreachable it is tried again as long as the batch is leased to us, so a database
+    // restart costs its outage, not a lease.
+    const auto leased_until = clock_.now() + config_.lease;
+    auto apply = [this, &events] { return store_.process(events); };
+    auto pause = [this](duration d) { return sleep_for(d); };
+    auto lease_over = [this, leased_until] { return stopping_ || clock_.now() >= leased_until; };
+    auto done = co_await detail::retry_transient(std::move(apply), pause, std::move(lease_over), config_.log,
+                                                 "orchestrator=" + config_.name, "process");
+    if (!done) {
+        // Not committed: the messages come back when their lease ends.
+        config_.log.warn("orchestrator={} event=process_failed messages={} error=\"{}\"", config_.name,
+                         events.size(), done.error().what());
+        co_return done.error();
+    }
+    co_return ids;
 }
 
 } // namespace tasker

@@ -169,8 +169,6 @@ template <task_store Store, message_broker Broker>
 awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
 {
     using namespace asio::experimental::awaitable_operators;
-    const std::string who = "worker=" + config_.name;
-    auto pause = [this](duration d) { return sleep_for(d); };
     duration backoff = milliseconds(100);
     // A read that took less than it asked for emptied the queue: wait (which returns at once
     // if something came meanwhile) instead of reading again, a statement that would find nothing.
@@ -189,47 +187,27 @@ awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
             continue;
         }
         const std::size_t n = std::min(config_.batch_size, config_.concurrency - running_);
-        auto batch = co_await broker_.read(q, n, config_.lease);
-        if (!batch) {
-            config_.log.warn("worker={} queue={} event=read_failed error=\"{}\" retry_ms={}", config_.name, q.view(),
-                             batch.error().what(), std::chrono::duration_cast<milliseconds>(backoff).count());
+        // One owner token for the batch, kept when the claim is asked again: a claim that
+        // committed but whose answer was lost comes back to us rather than answering busy.
+        const uuid owner = owners_.next(std::chrono::system_clock::now());
+        auto taken = co_await read_and_claim(q, n, owner);
+        if (!taken) {
             co_await sleep_for(backoff);
             backoff = std::min<duration>(backoff * 2, std::chrono::seconds(10));
             continue;
         }
         backoff = milliseconds(100);
-        drained = batch->size() < n;
-        if (batch->empty())
+        auto& batch = taken->deliveries;
+        auto& claims = taken->outcomes;
+        drained = batch.size() < n;
+        if (batch.empty())
             continue;
-
-        // One owner token for the batch, kept when the claim is asked again: a claim that
-        // committed but whose answer was lost comes back to us rather than answering busy.
-        const uuid owner = owners_.next(std::chrono::system_clock::now());
-        std::vector<claim_request> reqs;
-        reqs.reserve(batch->size());
-        for (const auto& d : *batch)
-            reqs.push_back({step_ref{d.msg.task, d.msg.step}, d.msg.attempt, config_.lease, owner});
-        // Claims are compare-and-sets: while the store is unreachable they are made again, as
-        // long as the messages are leased to us, so a database restart costs its outage, not
-        // a lease.
-        const auto leased_until = clock_.now() + config_.lease;
-        auto claim = [this, &reqs] { return store_.claim_steps(reqs); };
-        auto lease_over = [this, leased_until] { return stopping_ || clock_.now() >= leased_until; };
-        auto claims = co_await detail::retry_transient(std::move(claim), pause, std::move(lease_over), config_.log, who,
-                                                       "claim_steps");
-        if (!claims) {
-            // Leave the messages leased: they come back when the lease ends.
-            config_.log.warn("worker={} queue={} event=claim_failed error=\"{}\"", config_.name, q.view(),
-                             claims.error().what());
-            co_await sleep_for(backoff);
-            continue;
-        }
 
         std::vector<delivery_id> done;
         std::vector<std::pair<delivery, step_claim>> to_run;
-        for (std::size_t k = 0; k < batch->size(); ++k) {
-            auto& d = (*batch)[k];
-            auto& c = (*claims)[k];
+        for (std::size_t k = 0; k < batch.size(); ++k) {
+            auto& d = batch[k];
+            auto& c = claims[k];
             switch (c.status) {
             case claim_status::claimed:
                 ++claimed_;
@@ -362,6 +340,58 @@ awaitable<void> worker<Store, Broker>::run_inline(queue_name q, std::vector<std:
     }
     co_await finish(q, std::move(ids), std::move(outcomes));
     job_done(batch.size());
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<result<typename worker<Store, Broker>::claimed_batch>> worker<Store, Broker>::read_and_claim(queue_name q,
+                                                                                                  std::size_t n,
+                                                                                                  uuid owner)
+{
+    claimed_batch out;
+    if constexpr (store_reads_queues<Store, Broker>) {
+        if (store_.reads_queues()) {
+            // Read and claims commit together: on failure nothing was read, nothing is leased.
+            auto taken = co_await store_.claim_queued(q, n, config_.lease, owner);
+            if (!taken) {
+                config_.log.warn("worker={} queue={} event=claim_failed error=\"{}\"", config_.name, q.view(),
+                                 taken.error().what());
+                co_return taken.error();
+            }
+            out.deliveries = std::move(taken->deliveries);
+            out.outcomes = std::move(taken->outcomes);
+            co_return out;
+        }
+    }
+    auto batch = co_await broker_.read(q, n, config_.lease);
+    if (!batch) {
+        config_.log.warn("worker={} queue={} event=read_failed error=\"{}\"", config_.name, q.view(),
+                         batch.error().what());
+        co_return batch.error();
+    }
+    if (batch->empty())
+        co_return out;
+    std::vector<claim_request> reqs;
+    reqs.reserve(batch->size());
+    for (const auto& d : *batch)
+        reqs.push_back({step_ref{d.msg.task, d.msg.step}, d.msg.attempt, config_.lease, owner});
+    // Claims are compare-and-sets: while the store is unreachable they are made again, as
+    // long as the messages are leased to us, so a database restart costs its outage, not
+    // a lease.
+    const auto leased_until = clock_.now() + config_.lease;
+    auto claim = [this, &reqs] { return store_.claim_steps(reqs); };
+    auto pause = [this](duration d) { return sleep_for(d); };
+    auto lease_over = [this, leased_until] { return stopping_ || clock_.now() >= leased_until; };
+    auto claims = co_await detail::retry_transient(std::move(claim), pause, std::move(lease_over), config_.log,
+                                                   "worker=" + config_.name, "claim_steps");
+    if (!claims) {
+        // Leave the messages leased: they come back when the lease ends.
+        config_.log.warn("worker={} queue={} event=claim_failed error=\"{}\"", config_.name, q.view(),
+                         claims.error().what());
+        co_return claims.error();
+    }
+    out.deliveries = std::move(*batch);
+    out.outcomes = std::move(*claims);
+    co_return out;
 }
 
 template <task_store Store, message_broker Broker>

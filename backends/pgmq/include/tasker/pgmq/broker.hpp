@@ -1,6 +1,7 @@
 #pragma once
 
 #include <tasker/asio.hpp>
+#include <tasker/engine/store_reads_queues.hpp>
 #include <tasker/error.hpp>
 #include <tasker/messaging/delivery.hpp>
 #include <tasker/messaging/message.hpp>
@@ -83,3 +84,10 @@ namespace tasker::postgres {
 template <>
 inline constexpr message_route route_for<pgmq::broker> = message_route::pgmq;
 } // namespace tasker::postgres
+
+/// Engines on a PostgreSQL store and a PGMQ broker let the store read the queues in the
+/// transactions that claim and orchestrate (when it sends through pgmq, the default).
+namespace tasker {
+template <>
+inline constexpr bool store_reads_queues<postgres::store, pgmq::broker> = true;
+} // namespace tasker

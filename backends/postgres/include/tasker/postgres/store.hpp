@@ -2,6 +2,8 @@
 
 #include <tasker/asio.hpp>
 #include <tasker/error.hpp>
+#include <tasker/messaging/delivery.hpp>
+#include <tasker/messaging/queue_name.hpp>
 #include <tasker/store/task_store.hpp>
 
 #include <cstddef>
@@ -33,6 +35,13 @@ struct store_config {
     std::uint64_t seed = 0;
     /// `outbox` when the broker is not PGMQ: run an `outbox_relay` next to the store.
     message_route route = message_route::pgmq;
+};
+
+/// What `store::claim_queued` read, and the claim of each: `outcomes[k]` is the claim of the
+/// step `deliveries[k]` names.
+struct queued_claims {
+    std::vector<delivery> deliveries;
+    std::vector<claim_outcome> outcomes;
 };
 
 /// The `task_store` over PostgreSQL (libpqxx), sending its messages through the pgmq SQL API of
@@ -87,6 +96,20 @@ public:
     awaitable<result<task_view>> get_task(task_id id);
     awaitable<result<std::vector<task_summary>>> list_tasks(task_filter filter);
     awaitable<result<std::vector<dead_letter>>> dead_letters(std::size_t limit);
+
+    // Reading the PGMQ queues of this database in the store's own transactions (the engines
+    // use these next to a tasker::pgmq::broker: see tasker::store_reads_queues).
+
+    /// True on the PGMQ route (the queues are in this database).
+    bool reads_queues() const noexcept;
+    /// A worker's read and claim in one transaction: reads up to `max` messages of queue `q`,
+    /// leased for `lease` (pgmq.read), and claims the step each names (`claim_steps`, each
+    /// request with `lease` and `owner`). Nothing is read unless the claims commit.
+    awaitable<result<queued_claims>> claim_queued(queue_name q, std::size_t max, duration lease, uuid owner);
+    /// An orchestrator's read and pass in one transaction: reads up to `max` messages of queue
+    /// `q`, leased for `lease`, and processes them (`process`). Returns what it read, for the
+    /// caller to ack; nothing is read unless the pass commits.
+    awaitable<result<std::vector<delivery>>> process_queued(queue_name q, std::size_t max, duration lease);
 
 private:
     struct impl;

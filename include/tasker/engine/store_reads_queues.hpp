@@ -1,0 +1,19 @@
+#pragma once
+
+namespace tasker {
+
+/// Whether the engines on `Store` and `Broker` let the store read the broker's queues itself,
+/// in the transaction that acts on what it reads. A worker's read and its claim, or an
+/// orchestrator's read and its pass, are then one operation of the store: one round trip and
+/// no thread hand-off fewer than a broker read followed by a store call (about 0.1 ms of every
+/// hop on PostgreSQL), and nothing is read unless the claim or pass commits.
+///
+/// A backend pair specializes it to true when its store has `reads_queues()` (checked at run
+/// time: a store configured to send its messages elsewhere cannot),
+/// `claim_queued(queue, max, lease, owner)` -> `{deliveries, outcomes}` and
+/// `process_queued(queue, max, lease)` -> the deliveries read. Acks, nacks, lease extensions
+/// and waits still go through the broker. tasker::pgmq does, for tasker::postgres::store.
+template <class Store, class Broker>
+inline constexpr bool store_reads_queues = false;
+
+} // namespace tasker
