@@ -10,6 +10,8 @@
 
 #include "support/catch.hpp"
 
+#include <pqxx/pqxx>
+
 #include <atomic>
 #include <random>
 #include <thread>
@@ -126,4 +128,29 @@ TEST_CASE("pgmq: queues with the longest names, alike but for their last charact
         CHECK(read->front().msg.step == (q == a ? 1u : 2u));
         REQUIRE(detail::run_blocking(b.ack(q, {read->front().id})));
     }
+}
+
+TEST_CASE("pgmq: a message that is not tasker's is archived, and the queue goes on", "[postgres][pgmq]")
+{
+    // Anything may pgmq.send into a queue. A read that failed on such a message would fail
+    // again at every look and stop the queue: it is moved to the archive instead.
+    pgmq::broker b({shared_database_url(), 1, pgmq::wake_mode::polling});
+    const auto q = queue_name::make("foreign_" + std::to_string(std::random_device{}() % 100000)).value();
+    REQUIRE(detail::run_blocking(b.ensure_queue(q)));
+    pqxx::connection c(shared_database_url());
+    pqxx::nontransaction sql(c);
+    sql.exec_params("SELECT pgmq.send($1, $2::jsonb)", q.str(), R"({"hello": "world"})");
+    REQUIRE(detail::run_blocking(b.send(q, message{message_kind::step_ready, 7, 1, task_id{}}, {})));
+
+    auto read = detail::run_blocking(b.read(q, 10, 30s));
+    REQUIRE(read);
+    REQUIRE(read->size() == 1);
+    CHECK(read->front().msg.step == 7u);
+    const auto count = [&](const std::string& table, const std::string& where) {
+        return sql.exec("SELECT count(*) FROM pgmq." + sql.quote_name(table) + " WHERE " + where)[0][0].as<int>();
+    };
+    CHECK(count("a_" + q.str(), "message = '{\"hello\": \"world\"}'::jsonb") == 1);
+    CHECK(count("q_" + q.str(), "true") == 1); // only ours, leased
+    REQUIRE(detail::run_blocking(b.ack(q, {read->front().id})));
+    CHECK(count("q_" + q.str(), "true") == 0);
 }

@@ -444,3 +444,25 @@ TEST_CASE("postgres store: an orchestrator's read and pass commit together, the 
     pqxx::connection c(db.url());
     CHECK(pqxx::nontransaction(c).exec("SELECT count(*) FROM pgmq.q_orchestration_step_results")[0][0].as<int>() == 0);
 }
+
+TEST_CASE("postgres store: a message that is not tasker's, read with claims, is archived with them",
+          "[postgres][store]")
+{
+    const auto db = testing::migrated_database();
+    pgmq::broker messages({db.url(), 1, pgmq::wake_mode::polling});
+    postgres::store tasks({db.url(), 1, 9});
+    const auto q = worker_queue("tests").value();
+    test::await_value(messages.ensure_queue(q));
+    pqxx::connection c(db.url());
+    pqxx::nontransaction sql(c);
+    sql.exec("SELECT pgmq.send('worker_tests', '{\"hello\": \"world\"}'::jsonb)");
+    const auto tmpl = test::await_value(tasks.register_template(*test::diamond()));
+    const auto id = test::await_value(tasks.create_task({tmpl, make_json(json::object{}), {}, {}})).id;
+
+    const auto taken = test::await_value(tasks.claim_queued(q, 10, 30s, uuid{}));
+    REQUIRE(taken.deliveries.size() == 1);
+    CHECK(taken.outcomes[0].status == claim_status::claimed);
+    CHECK(taken.outcomes[0].claim.ref == step_ref{id, 0});
+    CHECK(sql.exec("SELECT count(*) FROM pgmq.a_worker_tests WHERE message ? 'hello'")[0][0].as<int>() == 1);
+    CHECK(sql.exec("SELECT count(*) FROM pgmq.q_worker_tests")[0][0].as<int>() == 1); // the claimed one, leased
+}

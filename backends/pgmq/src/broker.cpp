@@ -256,13 +256,12 @@ awaitable<result<std::vector<delivery>>> broker::read(queue_name q, std::size_t 
         pqxx::nontransaction tx(c); // one statement, its own transaction, one round trip
         const auto rows = postgres::pq::exec_prepared(tx, postgres::pq::pgmq_statement("read", name),
                                                       postgres::pq::pgmq_read_sql(name, true), qty, vt);
-        out.reserve(rows.size());
-        for (const auto& row : rows) {
-            auto d = postgres::pq::delivery_from_row(row);
-            if (!d)
-                return d.error();
-            out.push_back(std::move(*d));
-        }
+        std::vector<delivery_id> foreign;
+        out = postgres::pq::deliveries_from_rows(rows, foreign);
+        if (!foreign.empty()) // archived, for an operator to look at (see the header)
+            postgres::pq::exec_prepared(tx, postgres::pq::pgmq_statement("archive", name),
+                                        postgres::pq::pgmq_archive_sql(name, true),
+                                        postgres::pq::array_literal(foreign));
         return out;
     };
     co_return co_await impl_->run<std::vector<delivery>>(std::move(op), "pgmq.read");
@@ -275,14 +274,8 @@ awaitable<result<void>> broker::ack(queue_name q, std::vector<delivery_id> ids)
     auto op = [name = q.str(), array = postgres::pq::array_literal(ids)](pqxx::connection& c) -> result<void> {
         // pgmq.archive: the rows move from the queue table to its archive.
         pqxx::nontransaction tx(c);
-        postgres::pq::exec_prepared(
-            tx, postgres::pq::pgmq_statement("archive", name),
-            "with fast as (select " ASYNC_COMMIT "), "
-            "taken as (delete from " + postgres::pq::pgmq_table(name, "q") + " where msg_id = any($1::bigint[]) "
-            "returning msg_id, read_ct, enqueued_at, vt, message, headers) "
-            "insert into " + postgres::pq::pgmq_table(name, "a") + " (msg_id, read_ct, enqueued_at, vt, message, headers) "
-            "select msg_id, read_ct, enqueued_at, vt, message, headers from taken, fast",
-            array);
+        postgres::pq::exec_prepared(tx, postgres::pq::pgmq_statement("archive", name),
+                                    postgres::pq::pgmq_archive_sql(name, true), array);
         return {};
     };
     co_return co_await impl_->run<void>(std::move(op), "pgmq.archive");

@@ -298,7 +298,7 @@ result<void> store::impl::process(write_transaction& tx, const std::vector<messa
 
 bool store::reads_queues() const noexcept { return impl_->config.route == message_route::pgmq; }
 
-result<std::vector<delivery>> store::impl::read_queue(write_transaction& tx, const queue_name& q, std::size_t max,
+std::vector<delivery> store::impl::read_queue(write_transaction& tx, const queue_name& q, std::size_t max,
                                                       duration lease)
 {
     // Prepared, and run by EXECUTE in the string that begins the transaction: BEGIN and the
@@ -311,14 +311,11 @@ result<std::vector<delivery>> store::impl::read_queue(write_transaction& tx, con
     const auto rows =
         tx.begin_with("EXECUTE " + c.quote_name(name) + "(" + std::to_string(std::min<std::size_t>(max, 100'000)) +
                       ", " + std::to_string(pq::whole_seconds(lease, 1)) + ")");
-    std::vector<delivery> out;
-    out.reserve(rows.size());
-    for (const auto& row : rows) {
-        auto d = pq::delivery_from_row(row);
-        if (!d)
-            return d.error();
-        out.push_back(std::move(*d));
-    }
+    std::vector<delivery_id> foreign;
+    auto out = pq::deliveries_from_rows(rows, foreign);
+    if (!foreign.empty()) // archived in this transaction, for an operator to look at
+        pq::exec_prepared(tx.statements(), pq::pgmq_statement("shelve", q.str()),
+                          pq::pgmq_archive_sql(q.str(), false), pq::array_literal(foreign));
     return out;
 }
 
@@ -329,10 +326,7 @@ awaitable<result<queued_claims>> store::claim_queued(queue_name q, std::size_t m
         if (max == 0)
             return out;
         write_transaction tx(c);
-        auto read = impl->read_queue(tx, q, max, lease);
-        if (!read)
-            return read.error();
-        out.deliveries = std::move(*read);
+        out.deliveries = impl->read_queue(tx, q, max, lease);
         std::vector<claim_request> reqs;
         reqs.reserve(out.deliveries.size());
         for (const auto& d : out.deliveries)
@@ -353,15 +347,13 @@ awaitable<result<std::vector<delivery>>> store::process_queued(queue_name q, std
             return std::vector<delivery>{};
         write_transaction tx(c);
         auto read = impl->read_queue(tx, q, max, lease);
-        if (!read)
-            return read.error();
         std::vector<message> events;
-        for (const auto& d : *read)
+        for (const auto& d : read)
             if (orchestrates(d.msg))
                 events.push_back(d.msg);
         if (auto done = impl->process(tx, events); !done)
             return done.error();
-        return std::move(*read);
+        return read;
     };
     co_return co_await impl_->run<std::vector<delivery>>(std::move(op), "process_queued");
 }

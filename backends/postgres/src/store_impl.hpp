@@ -201,9 +201,10 @@ struct store::impl {
     result<void> load_templates(pqxx::transaction_base& tx, std::vector<detail::task_row*> rows);
 
     /// Begins `tx` with a read of up to `max` messages of PGMQ queue `q`, leased for `lease`
-    /// (one round trip): they are read only if `tx` commits.
-    result<std::vector<delivery>> read_queue(detail::write_transaction& tx, const queue_name& q, std::size_t max,
-                                             duration lease);
+    /// (one round trip): they are read only if `tx` commits. Messages that are not tasker's
+    /// are archived instead (pq::deliveries_from_rows).
+    std::vector<delivery> read_queue(detail::write_transaction& tx, const queue_name& q, std::size_t max,
+                                     duration lease);
     /// The claims of `reqs`, decided and committed in `tx` (begun or not).
     result<std::vector<claim_outcome>> claim(detail::write_transaction& tx, const std::vector<claim_request>& reqs);
     /// Orchestration of `events` (results and retry timers), decided and committed in `tx`.

@@ -50,20 +50,35 @@ std::string pgmq_read_sql(const std::string& queue, bool async_commit)
            (async_commit ? ", fast" : "") + " order by msg_id";
 }
 
-result<delivery> delivery_from_row(const pqxx::row& row)
+std::string pgmq_archive_sql(const std::string& queue, bool async_commit)
 {
-    auto parsed = parse_json(row[3].c_str());
-    if (!parsed)
-        return parsed.error();
-    auto m = message_from_json(*parsed);
-    if (!m)
-        return m.error();
-    delivery d;
-    d.id = row[0].as<std::uint64_t>();
-    d.read_count = row[1].as<std::uint32_t>();
-    d.enqueued_at = from_epoch_seconds(row[2].as<double>());
-    d.msg = std::move(*m);
-    return d;
+    return std::string(async_commit ? "with fast as (select set_config('synchronous_commit', 'off', true)), " : "with ") +
+           "taken as (delete from " + pgmq_table(queue, "q") + " where msg_id = any($1::bigint[]) "
+           "returning msg_id, read_ct, enqueued_at, vt, message, headers) "
+           "insert into " + pgmq_table(queue, "a") + " (msg_id, read_ct, enqueued_at, vt, message, headers) "
+           "select msg_id, read_ct, enqueued_at, vt, message, headers from taken" + (async_commit ? ", fast" : "");
+}
+
+std::vector<delivery> deliveries_from_rows(const pqxx::result& rows, std::vector<delivery_id>& foreign)
+{
+    std::vector<delivery> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) {
+        const auto id = row[0].as<std::uint64_t>();
+        auto parsed = parse_json(row[3].c_str());
+        auto m = parsed ? message_from_json(*parsed) : result<message>(parsed.error());
+        if (!m) {
+            foreign.push_back(id);
+            continue;
+        }
+        delivery d;
+        d.id = id;
+        d.read_count = row[1].as<std::uint32_t>();
+        d.enqueued_at = from_epoch_seconds(row[2].as<double>());
+        d.msg = std::move(*m);
+        out.push_back(std::move(d));
+    }
+    return out;
 }
 
 std::string pgmq_send_sql(const std::string& queue)

@@ -16,6 +16,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tasker::postgres::pq {
 
@@ -39,8 +40,14 @@ std::string pgmq_statement(std::string_view what, const std::string& queue);
 /// for the disk (see the PGMQ broker); off inside a transaction that changes more than this.
 std::string pgmq_read_sql(const std::string& queue, bool async_commit);
 
-/// A delivery from a row of `pgmq_read_sql`; an error if the message is not one of tasker's.
-result<delivery> delivery_from_row(const pqxx::row& row);
+/// pgmq.archive: the messages of `queue` whose msg_id is in $1 (bigint[]) move to its archive.
+/// `async_commit` as for `pgmq_read_sql`.
+std::string pgmq_archive_sql(const std::string& queue, bool async_commit);
+
+/// The deliveries of `rows` (a `pgmq_read_sql` result), in order. A message that is not one
+/// of tasker's (sent to the queue by something else) is not delivered: its msg_id goes to
+/// `foreign`, for the caller to archive, so that it neither stops the queue nor comes back.
+std::vector<delivery> deliveries_from_rows(const pqxx::result& rows, std::vector<delivery_id>& foreign);
 
 /// Inserts the messages in $1, a JSON array of {ord, body, delay_us}, into `queue`, in `ord`
 /// order, each visible after its delay, and NOTIFYs the queue's channel (tasker_<queue>) at

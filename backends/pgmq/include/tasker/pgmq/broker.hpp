@@ -47,7 +47,8 @@ struct broker_config {
 /// Leases and delays are whole seconds (pgmq's visibility timeout), rounded up. `ack`
 /// archives (the archive keeps what ran); `nack` and `extend_lease` move the visibility
 /// timeout. Every send also `pg_notify`s the queue's channel in the same transaction, so
-/// listeners wake only for committed messages. Operations run on the broker's own threads
+/// listeners wake only for committed messages. A message that is not tasker's is archived by
+/// the read that meets it, not delivered. Operations run on the broker's own threads
 /// and complete on the awaiting coroutine's executor; the broker must outlive them.
 class broker {
 public:
