@@ -299,7 +299,7 @@ result<void> store::impl::process(write_transaction& tx, const std::vector<messa
 bool store::reads_queues() const noexcept { return impl_->config.route == message_route::pgmq; }
 
 std::vector<delivery> store::impl::read_queue(write_transaction& tx, const queue_name& q, std::size_t max,
-                                                      duration lease)
+                                              duration lease)
 {
     // Prepared, and run by EXECUTE in the string that begins the transaction: BEGIN and the
     // read are one round trip. No asynchronous commit here, unlike the broker's read: this
