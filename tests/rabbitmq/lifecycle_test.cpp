@@ -8,9 +8,15 @@
 
 using pgmq_deployment = tasker::test::postgres_deployment<tasker::pgmq::broker>;
 using rabbitmq_deployment = tasker::test::postgres_deployment<tasker::rabbitmq::broker>;
+using pgmq_via_broker_deployment = tasker::test::pgmq_via_any_broker_deployment;
+
+// pgmq_deployment runs the engines' store-read path, pgmq_via_broker_deployment the broker-read path.
+static_assert(tasker::store_reads_queues<tasker::postgres::store, tasker::pgmq::broker>);
+static_assert(!tasker::store_reads_queues<tasker::postgres::store, tasker::any_broker>);
 
 TASKER_EXAMPLE_SHAPES_SUITE(pgmq_deployment, "[postgres][lifecycle]")
 TASKER_EXAMPLE_SHAPES_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle]")
+TASKER_EXAMPLE_SHAPES_SUITE(pgmq_via_broker_deployment, "[postgres][lifecycle]")
 TASKER_SHAPE_FAULTS_SUITE(pgmq_deployment, "[postgres][lifecycle][faults]")
 TASKER_SHAPE_FAULTS_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle][faults]")
 TASKER_FAN_IN_SUITE(pgmq_deployment, "[postgres][lifecycle]")

@@ -5,6 +5,7 @@
 
 #include "support/deployment.hpp"
 
+#include <tasker/messaging/any_broker.hpp>
 #include <tasker/pgmq/broker.hpp>
 #include <tasker/postgres/runtime.hpp>
 #include <tasker/rabbitmq/broker.hpp>
@@ -52,6 +53,28 @@ struct postgres_deployment {
     testing::postgres_database db = testing::migrated_database();
     broker_setup<B> broker{db.url()};
     postgres::runtime<B> rt;
+};
+
+/// PGMQ behind `any_broker`: the engines read through the broker, as with any broker they do
+/// not know, instead of letting the store read the queues in its own transactions
+/// (store_reads_queues), so that path keeps running against PostgreSQL too.
+struct pgmq_via_any_broker_deployment {
+    static constexpr const char* name = "postgres + pgmq through any_broker";
+
+    explicit pgmq_via_any_broker_deployment(deployment_settings s = {})
+        : rt(options(db.url(), s), std::make_unique<pgmq::broker>(pgmq::broker_config{.url = db.url(), .threads = 2}))
+    {
+    }
+
+    static postgres::runtime_options options(const std::string& url, deployment_settings s)
+    {
+        auto o = postgres_fast_options(url, s);
+        o.route = postgres::message_route::pgmq; // any_broker alone would mean the outbox
+        return o;
+    }
+
+    testing::postgres_database db = testing::migrated_database();
+    postgres::runtime<any_broker> rt;
 };
 
 } // namespace tasker::test
