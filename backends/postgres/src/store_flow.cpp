@@ -304,13 +304,10 @@ std::vector<delivery> store::impl::read_queue(write_transaction& tx, const queue
     // Prepared, and run by EXECUTE in the string that begins the transaction: BEGIN and the
     // read are one round trip. No asynchronous commit here, unlike the broker's read: this
     // transaction commits claims and state changes too.
-    const auto name = pq::pgmq_statement("take", q.str());
-    auto& c = tx.statements().conn();
-    c.prepare(name, pq::pgmq_read_sql(q.str(), false));
-    c.prepare_now(name);
-    const auto rows =
-        tx.begin_with("EXECUTE " + c.quote_name(name) + "(" + std::to_string(std::min<std::size_t>(max, 100'000)) +
-                      ", " + std::to_string(pq::whole_seconds(lease, 1)) + ")");
+    const auto execute =
+        pq::execute_prepared_sql(tx.statements(), pq::pgmq_statement("take", q.str()), pq::pgmq_read_sql(q.str(), false));
+    const auto rows = tx.begin_with(execute + "(" + std::to_string(std::min<std::size_t>(max, 100'000)) + ", " +
+                                    std::to_string(pq::whole_seconds(lease, 1)) + ")");
     std::vector<delivery_id> foreign;
     auto out = pq::deliveries_from_rows(rows, foreign);
     if (!foreign.empty()) // archived in this transaction, for an operator to look at

@@ -76,6 +76,18 @@ pqxx::result exec_prepared(pqxx::transaction_base& tx, const std::string& name, 
     return tx.exec_prepared(name, std::forward<Args>(args)...);
 }
 
+/// `EXECUTE "<name>"`, for a simple-protocol string that runs the prepared statement `name`
+/// (`sql`) with literal arguments, in the same round trip as other statements (a BEGIN, a
+/// COMMIT). The statement is registered on `tx`'s connection first if it is not yet: the server
+/// must know it before the string that names it arrives.
+inline std::string execute_prepared_sql(pqxx::transaction_base& tx, const std::string& name, const std::string& sql)
+{
+    auto& c = tx.conn();
+    c.prepare(name, sql);
+    c.prepare_now(name);
+    return "EXECUTE " + c.quote_name(name);
+}
+
 /// A fixed number of threads, each using one connection at a time from a shared set.
 /// Connections are opened on first use and dropped, all of them, when one breaks, so a
 /// restarted server is picked up on the next call.
