@@ -47,12 +47,6 @@ std::optional<wake_mode> wake_mode_from_string(std::string_view s) noexcept
 
 std::ostream& operator<<(std::ostream& os, wake_mode m) { return os << to_string(m); }
 
-// Reads, acks, nacks and lease extensions commit without waiting for their WAL flush: lost in
-// a database crash, they only make a message visible again (delivered once more, which every
-// consumer handles: at-least-once). Sends keep synchronous commit: a send that returned is
-// durable. (set_config(..., true) lasts for the statement's own transaction.)
-#define ASYNC_COMMIT "set_config('synchronous_commit', 'off', true)"
-
 std::string broker::channel(queue_name q) { return "tasker_" + q.str(); }
 
 /// The broker's state: the statement pool, and a listener thread that holds one connection
@@ -286,9 +280,10 @@ awaitable<result<void>> broker::nack(queue_name q, delivery_id id, duration dela
     auto op = [name = q.str(), ch = channel(q), id, seconds = whole_seconds(delay, 0)](pqxx::connection& c) -> result<void> {
         pqxx::nontransaction tx(c);
         // Visible again at once: wake readers, in the same statement.
-        tx.exec_params("select case when $3 = 0 then pg_notify($4, '') end "
-                       "from (select count(*) from pgmq.set_vt($1, $2::bigint, $3::integer)) n, "
-                       "(select " ASYNC_COMMIT ") fast",
+        tx.exec_params(std::string("select case when $3 = 0 then pg_notify($4, '') end "
+                                   "from (select count(*) from pgmq.set_vt($1, $2::bigint, $3::integer)) n, "
+                                   "(select ") +
+                           postgres::pq::async_commit_setting + ") fast",
                        name, static_cast<long long>(id), seconds, ch);
         return {};
     };
@@ -299,9 +294,9 @@ awaitable<result<void>> broker::extend_lease(queue_name q, delivery_id id, durat
 {
     auto op = [name = q.str(), id, seconds = whole_seconds(lease, 1)](pqxx::connection& c) -> result<void> {
         pqxx::nontransaction tx(c);
-        tx.exec_params("select " ASYNC_COMMIT ", (select count(*) from pgmq.set_vt($1, $2::bigint, $3))", name,
-                       static_cast<long long>(id),
-                       seconds);
+        tx.exec_params(std::string("select ") + postgres::pq::async_commit_setting +
+                           ", (select count(*) from pgmq.set_vt($1, $2::bigint, $3))",
+                       name, static_cast<long long>(id), seconds);
         return {};
     };
     co_return co_await impl_->run<void>(std::move(op), "pgmq.set_vt");

@@ -35,10 +35,20 @@ std::string pgmq_statement(std::string_view what, const std::string& queue)
     return std::string(prefix) + std::string(what) + "_" + queue;
 }
 
+namespace {
+
+/// The start of a statement's WITH clause: `fast`, the asynchronous-commit setting, if asked.
+std::string with_clause(bool async_commit)
+{
+    return async_commit ? std::string("with fast as (select ") + async_commit_setting + "), " : "with ";
+}
+
+} // namespace
+
 std::string pgmq_read_sql(const std::string& queue, bool async_commit)
 {
     const auto table = pgmq_table(queue, "q");
-    return std::string(async_commit ? "with fast as (select set_config('synchronous_commit', 'off', true)), " : "with ") +
+    return with_clause(async_commit) +
            "taken as (update " + table + " as q set vt = clock_timestamp() + make_interval(secs => $2), "
            "read_ct = q.read_ct + 1 "
            // By key, not a join: the plan of a prepared statement is made once, on what may
@@ -52,7 +62,7 @@ std::string pgmq_read_sql(const std::string& queue, bool async_commit)
 
 std::string pgmq_archive_sql(const std::string& queue, bool async_commit)
 {
-    return std::string(async_commit ? "with fast as (select set_config('synchronous_commit', 'off', true)), " : "with ") +
+    return with_clause(async_commit) +
            "taken as (delete from " + pgmq_table(queue, "q") + " where msg_id = any($1::bigint[]) "
            "returning msg_id, read_ct, enqueued_at, vt, message, headers) "
            "insert into " + pgmq_table(queue, "a") + " (msg_id, read_ct, enqueued_at, vt, message, headers) "

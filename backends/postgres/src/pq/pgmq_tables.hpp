@@ -25,6 +25,13 @@ namespace tasker::postgres::pq {
 int whole_seconds(duration d, int at_least);
 time_point from_epoch_seconds(double s);
 
+/// Makes the statement's own transaction commit without waiting for its WAL flush
+/// (`set_config(..., true)` lasts for that transaction). The broker's reads, acks, nacks and
+/// lease extensions use it: lost in a database crash, they only make a message visible again
+/// (delivered once more, which every consumer handles: at-least-once). Sends keep synchronous
+/// commit: a send that returned is durable.
+inline constexpr char async_commit_setting[] = "set_config('synchronous_commit', 'off', true)";
+
 /// `pgmq."<kind>_<queue>"` (kind "q": the queue, "a": its archive). Queue names are validated
 /// (letters, digits, `_`), so quoting is only for the identifier rules.
 std::string pgmq_table(const std::string& queue, std::string_view kind);
@@ -37,7 +44,7 @@ std::string pgmq_statement(std::string_view what, const std::string& queue);
 /// pgmq.read: the oldest visible messages of `queue` ($1 at most) not locked by another reader,
 /// made invisible for $2 seconds. Rows: msg_id, read_ct, enqueued_at (epoch seconds), message
 /// (text), by msg_id. `async_commit`: the statement is its own transaction and need not wait
-/// for the disk (see the PGMQ broker); off inside a transaction that changes more than this.
+/// for the disk (async_commit_setting); off inside a transaction that changes more than this.
 std::string pgmq_read_sql(const std::string& queue, bool async_commit);
 
 /// pgmq.archive: the messages of `queue` whose msg_id is in $1 (bigint[]) move to its archive.
