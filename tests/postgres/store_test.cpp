@@ -306,7 +306,10 @@ TEST_CASE("postgres store: a write refused after taking its locks leaves no tran
     CHECK(look.exec1("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                      "AND state LIKE 'idle in transaction%'")[0]
               .as<int>() == 0);
+    // pg_locks covers the whole cluster, and every test database has its tasks table under the
+    // same oid (same template, same migrations): only this database's locks are the store's.
     CHECK(look.exec1("SELECT count(*) FROM pg_locks AS l JOIN pg_class AS c ON c.oid = l.relation "
+                     "JOIN pg_database AS d ON d.oid = l.database AND d.datname = current_database() "
                      "WHERE c.relname = 'tasks' AND l.pid <> pg_backend_pid()")[0]
               .as<int>() == 0);
     const auto after = test::await_value(tasks.get_task(id));
