@@ -4,6 +4,7 @@
 #include <tasker/state/task_machine.hpp>
 
 #include <string>
+#include <unordered_map>
 
 namespace tasker {
 
@@ -61,38 +62,9 @@ public:
         return evaluate(/*retry_waiting=*/true);
     }
 
-    result<void> operator()(const input::step_result& in)
-    {
-        if (in.step >= steps_.size() || is_terminal(state_))
-            return {};
-        const auto& s = steps_[in.step];
-        if (s.attempts != in.attempt)
-            return {}; // a late result of an earlier attempt
-        bool succeeded = false;
-        if (states()[in.step] == step_state::enqueued_for_orchestration) {
-            if (auto r = move_step(in.step, step_event::complete); !r)
-                return r;
-            succeeded = true;
-        } else if (states()[in.step] == step_state::enqueued_as_error_for_orchestration) {
-            const auto& policy = tmpl_.steps[in.step].effective_retry;
-            if (may_retry(policy, s.attempts, s.last_error)) {
-                if (auto r = move_step(in.step, step_event::wait_for_retry); !r)
-                    return r;
-                const auto delay = backoff_delay(policy, s.attempts, s.retry_after, unit_random(random_, in.step));
-                send(destination::orchestration, message_kind::retry_due, in.step, s.attempts, delay);
-            } else if (auto r = move_step(in.step, step_event::give_up); !r) {
-                return r;
-            }
-        } else {
-            return {}; // a duplicate: the result was processed already
-        }
+    result<void> operator()(const input::step_result& in) { return results(std::span(&in, 1)); }
 
-        if (state_ == task_state::blocked_by_failures)
-            return give_up_if_idle();
-        if (auto r = move_task(succeeded ? task_event::step_completed : task_event::step_failed); !r)
-            return r;
-        return evaluate(/*retry_waiting=*/false);
-    }
+    result<void> operator()(const input::step_results& in) { return results(in.results); }
 
     result<void> operator()(const input::retry_due& in)
     {
@@ -150,6 +122,61 @@ public:
 
 private:
     std::vector<step_state>& states() { return out_.scratch; }
+
+    // Each result moves its step; then the task, if any step moved, is evaluated once:
+    // `step_failed` if any of them failed, else `step_completed`.
+    result<void> results(std::span<const input::step_result> in)
+    {
+        if (is_terminal(state_))
+            return {};
+        bool moved = false, failed = false;
+        for (const auto& one : in) {
+            auto r = move_for_result(one);
+            if (!r)
+                return r.error();
+            if (*r == result_move::none)
+                continue;
+            moved = true;
+            failed = failed || *r == result_move::failed;
+        }
+        if (!moved)
+            return {};
+        if (state_ == task_state::blocked_by_failures)
+            return give_up_if_idle();
+        if (auto r = move_task(failed ? task_event::step_failed : task_event::step_completed); !r)
+            return r;
+        return evaluate(/*retry_waiting=*/false);
+    }
+
+    enum class result_move : std::uint8_t { none, completed, failed };
+
+    // A step's result: complete it, or schedule its retry, or give it up. Late results (of
+    // an earlier attempt) and duplicates (already processed) move nothing.
+    result<result_move> move_for_result(const input::step_result& in)
+    {
+        if (in.step >= steps_.size())
+            return result_move::none;
+        const auto& s = steps_[in.step];
+        if (s.attempts != in.attempt)
+            return result_move::none;
+        if (states()[in.step] == step_state::enqueued_for_orchestration) {
+            if (auto r = move_step(in.step, step_event::complete); !r)
+                return r.error();
+            return result_move::completed;
+        }
+        if (states()[in.step] != step_state::enqueued_as_error_for_orchestration)
+            return result_move::none;
+        const auto& policy = tmpl_.steps[in.step].effective_retry;
+        if (may_retry(policy, s.attempts, s.last_error)) {
+            if (auto r = move_step(in.step, step_event::wait_for_retry); !r)
+                return r.error();
+            const auto delay = backoff_delay(policy, s.attempts, s.retry_after, unit_random(random_, in.step));
+            send(destination::orchestration, message_kind::retry_due, in.step, s.attempts, delay);
+        } else if (auto r = move_step(in.step, step_event::give_up); !r) {
+            return r.error();
+        }
+        return result_move::failed;
+    }
 
     result<void> move_task(task_event e)
     {
@@ -333,6 +360,33 @@ result<void> decide(const task_template& tmpl, const task_id& task, task_state s
     if (!r)
         out.clear();
     return r;
+}
+
+std::vector<task_inputs> orchestration_inputs(std::span<const message* const> events)
+{
+    std::vector<task_inputs> out;
+    std::unordered_map<task_id, std::size_t> slot; // task -> its entry in `out`
+    for (const message* m : events) {
+        if (m->kind != message_kind::step_result && m->kind != message_kind::retry_due)
+            continue;
+        auto [it, fresh] = slot.try_emplace(m->task, out.size());
+        if (fresh)
+            out.push_back({m->task, {}});
+        auto& inputs = out[it->second].inputs;
+        if (m->kind == message_kind::retry_due) {
+            inputs.emplace_back(input::retry_due{m->step, m->attempt});
+            continue;
+        }
+        const input::step_result one{m->step, m->attempt};
+        if (!inputs.empty()) {
+            if (auto* run = std::get_if<input::step_results>(&inputs.back())) {
+                run->results.push_back(one);
+                continue;
+            }
+        }
+        inputs.emplace_back(input::step_results{{one}});
+    }
+    return out;
 }
 
 result<decision_input> operator_input(const task_template& tmpl, const task_id& task, const operator_action& a)

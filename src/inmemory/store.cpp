@@ -456,20 +456,17 @@ void store::process_now(std::span<const message> events)
 {
     const time_point now = clock_.now();
     for_each_shard(events, [&](shard& sh, std::span<const std::size_t> indices) {
-        for (auto k : indices) {
-            const auto& m = events[k];
-            auto* t = sh.find(m.task);
+        std::vector<const message*> mine;
+        mine.reserve(indices.size());
+        for (auto k : indices)
+            mine.push_back(&events[k]);
+        for (const auto& [task, inputs] : orchestration_inputs(mine)) {
+            auto* t = sh.find(task);
             if (!t)
                 continue;
-            decision_input in;
-            if (m.kind == message_kind::step_result)
-                in = input::step_result{m.step, m.attempt};
-            else if (m.kind == message_kind::retry_due)
-                in = input::retry_due{m.step, m.attempt};
-            else
-                continue;
-            if (decide(*t->tmpl, t->id, t->state, t->status, in, sh.random.random(), sh.scratch))
-                commit(sh, *t, sh.scratch, now);
+            for (const auto& in : inputs)
+                if (decide(*t->tmpl, t->id, t->state, t->status, in, sh.random.random(), sh.scratch))
+                    commit(sh, *t, sh.scratch, now);
         }
         flush(sh);
     });

@@ -275,19 +275,19 @@ result<void> store::impl::process(write_transaction& tx, const std::vector<messa
         return loaded.error();
     changeset cs(now_us, config.route);
     decision d;
-    // In order: a later event of a task sees what the earlier ones changed. Late and
+    std::vector<const message*> pointers_to_events;
+    pointers_to_events.reserve(events.size());
+    for (const auto& m : events)
+        pointers_to_events.push_back(&m);
+    // Each task's inputs in order: a later one sees what the earlier ones changed. Late and
     // duplicate events decide nothing.
-    for (const auto& m : events) {
-        auto* t = find_row(rows, m.task);
+    for (const auto& [task, inputs] : orchestration_inputs(pointers_to_events)) {
+        auto* t = find_row(rows, task);
         if (!t)
             continue;
-        decision_input in;
-        if (m.kind == message_kind::step_result)
-            in = input::step_result{m.step, m.attempt};
-        else
-            in = input::retry_due{m.step, m.attempt};
-        if (decide(*t->tmpl, t->id, t->state, t->status, in, next_random(), d))
-            cs.apply(*t, d);
+        for (const auto& in : inputs)
+            if (decide(*t->tmpl, t->id, t->state, t->status, in, next_random(), d))
+                cs.apply(*t, d);
     }
     commit(tx, cs, pointers(rows));
     return {};

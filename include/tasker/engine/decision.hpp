@@ -63,6 +63,9 @@ struct outgoing_message {
 namespace input {
 struct start {};                                         ///< a new (or reset) task begins
 struct step_result { std::uint32_t step; std::uint32_t attempt; }; ///< a worker's result is durable
+/// Results of several steps of one task, durable together: each step moves, then the task
+/// is evaluated once for all of them (its history says so once, not once per step).
+struct step_results { std::vector<step_result> results; };
 struct retry_due { std::uint32_t step; std::uint32_t attempt; };   ///< a retry delay ran out
 struct cancel {};                                        ///< operator or client cancels the task
 struct resolve_step { std::uint32_t step; };             ///< operator marks a step done by hand
@@ -70,8 +73,8 @@ struct reset_step { std::uint32_t step; };               ///< operator sends a f
 struct resolve_task {};                                  ///< operator closes a failed task by hand
 } // namespace input
 
-using decision_input = std::variant<input::start, input::step_result, input::retry_due, input::cancel,
-                                    input::resolve_step, input::reset_step, input::resolve_task>;
+using decision_input = std::variant<input::start, input::step_result, input::step_results, input::retry_due,
+                                    input::cancel, input::resolve_step, input::reset_step, input::resolve_task>;
 
 /// What a store must commit, atomically, for one input: state changes in order, then the
 /// messages they cause. Reuse one `decision` across calls: `decide` clears it and keeps
@@ -103,6 +106,20 @@ struct decision {
 result<void> decide(const task_template& tmpl, const task_id& task, task_state state,
                     std::span<const step_status> steps, const decision_input& in, std::uint64_t random,
                     decision& out);
+
+/// One task's share of a batch of orchestration messages, as decision inputs in the order
+/// of its messages.
+struct task_inputs {
+    task_id task;
+    std::vector<decision_input> inputs;
+};
+
+/// The decision inputs that a batch of orchestration messages makes, task by task (in the
+/// order each task first appears). A task's step results that follow one another become one
+/// `input::step_results`; a due retry is an input of its own. Other messages are skipped.
+/// Both stores process results through this, so a pass evaluates each task once per run of
+/// results, whichever store holds it.
+std::vector<task_inputs> orchestration_inputs(std::span<const message* const> events);
 
 /// The input an operator's action makes for a task of `tmpl`, step names resolved to
 /// indexes: `errc::step_not_found` (naming `task`) when the template has no such step.

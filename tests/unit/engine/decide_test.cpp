@@ -64,6 +64,29 @@ struct task_model {
         REQUIRE(run(input::step_result{index(name), s.attempts}));
     }
 
+    // Workers finished these steps' attempts (true: succeeded); their results are then
+    // processed together, as one orchestration pass does for results that came in together.
+    result<void> finish_together(const std::vector<std::pair<std::string, bool>>& finished)
+    {
+        input::step_results in;
+        for (const auto& [name, ok] : finished) {
+            claim(name);
+            auto& s = steps[index(name)];
+            s.state = ok ? step_state::enqueued_for_orchestration : step_state::enqueued_as_error_for_orchestration;
+            s.last_error = error_kind::retryable;
+            in.results.push_back({index(name), s.attempts});
+        }
+        return run(in);
+    }
+
+    std::vector<task_event> task_events() const
+    {
+        std::vector<task_event> out;
+        for (const auto& c : d.task_changes)
+            out.push_back(c.event);
+        return out;
+    }
+
     std::vector<task_state> task_path() const
     {
         std::vector<task_state> out;
@@ -344,4 +367,160 @@ TEST_CASE("decide: retry jitter comes from the supplied randomness only", "[unit
     }
     CHECK(delays[0] == delays[1]);
     CHECK(delays[0] != delays[2]);
+}
+
+TEST_CASE("decide: results that came in together move their steps, then evaluate the task once", "[unit][decide]")
+{
+    task_model t(test::diamond());
+    REQUIRE(t.run(input::start{}));
+    t.succeed("start");
+    REQUIRE(t.finish_together({{"b", true}, {"c", true}}));
+    CHECK(t.steps[1].state == step_state::complete);
+    CHECK(t.steps[2].state == step_state::complete);
+    CHECK(t.messaged(message_kind::step_ready) == std::vector<std::uint32_t>{3}); // the join, once
+    // One evaluation: one pass through evaluating_results, not one per step.
+    CHECK(t.task_path() == std::vector{task_state::evaluating_results, task_state::enqueuing_steps,
+                                       task_state::steps_in_process});
+    CHECK(t.task_events() ==
+          std::vector{task_event::step_completed, task_event::ready_steps_found, task_event::steps_enqueued});
+    // Both steps moved before the task did, in the order of their results.
+    REQUIRE(t.d.step_changes.size() == 3);
+    CHECK(t.d.step_changes[0].step == 1);
+    CHECK(t.d.step_changes[1].step == 2);
+    CHECK(t.d.step_changes[0].seq < t.d.task_changes[0].seq);
+    CHECK(t.d.step_changes[1].seq < t.d.task_changes[0].seq);
+}
+
+TEST_CASE("decide: results together, one of them failed: step_failed, the retry scheduled, the rest done",
+          "[unit][decide]")
+{
+    task_model t(test::diamond({.max_attempts = 3, .base = 100ms, .jitter = 0.0}));
+    REQUIRE(t.run(input::start{}));
+    t.succeed("start");
+    REQUIRE(t.finish_together({{"b", false}, {"c", true}}));
+    CHECK(t.steps[1].state == step_state::waiting_for_retry);
+    CHECK(t.steps[2].state == step_state::complete);
+    CHECK(t.task_events() == std::vector{task_event::step_failed, task_event::retry_scheduled});
+    CHECK(t.state == task_state::waiting_for_retry);
+    CHECK(t.messaged(message_kind::retry_due) == std::vector<std::uint32_t>{1});
+    CHECK(t.messaged(message_kind::step_ready).empty()); // the join waits for b
+}
+
+TEST_CASE("decide: results together, one failed for good: the task gives up once the other is processed",
+          "[unit][decide]")
+{
+    task_model t(test::diamond({.max_attempts = 1}));
+    REQUIRE(t.run(input::start{}));
+    t.succeed("start");
+    REQUIRE(t.finish_together({{"c", true}, {"b", false}}));
+    CHECK(t.steps[1].state == step_state::error);
+    CHECK(t.steps[2].state == step_state::complete);
+    CHECK(t.state == task_state::error);
+    CHECK(t.task_path() ==
+          std::vector{task_state::evaluating_results, task_state::blocked_by_failures, task_state::error});
+    CHECK(t.d.dead_letter);
+    CHECK(t.d.failed_steps == std::vector<std::uint32_t>{1});
+}
+
+TEST_CASE("decide: late and duplicate results among results together move nothing", "[unit][decide]")
+{
+    task_model t(test::diamond());
+    REQUIRE(t.run(input::start{}));
+    t.succeed("start");
+    t.claim("b");
+    t.steps[1].state = step_state::enqueued_for_orchestration;
+    // b's result twice, a result of an attempt c never had, and one of a step that does not exist.
+    REQUIRE(t.run(input::step_results{{{1, 1}, {1, 1}, {2, 5}, {99, 1}}}));
+    REQUIRE(t.d.step_changes.size() == 1);
+    CHECK(t.d.step_changes[0].step == 1);
+    CHECK(t.task_events() == std::vector{task_event::step_completed, task_event::no_dependencies_ready});
+
+    REQUIRE(t.run(input::step_results{{{1, 1}, {0, 1}}})); // all processed already
+    CHECK(t.d.empty());
+}
+
+TEST_CASE("decide: results of a task that has ended change nothing", "[unit][decide]")
+{
+    task_model t(test::diamond());
+    REQUIRE(t.run(input::start{}));
+    REQUIRE(t.run(input::cancel{}));
+    REQUIRE(t.run(input::step_results{{{0, 1}}}));
+    CHECK(t.d.empty());
+}
+
+TEST_CASE("decide: results together end where the same results one by one end", "[unit][decide]")
+{
+    // Every way the three middle steps of a wide diamond can finish (succeed, fail with a
+    // retry left, fail for good), processed together and one by one: the same step states,
+    // task state, messages and dead letter.
+    const auto tmpl = test::make_template({{"root", {}, {.max_attempts = 2, .jitter = 0.0}},
+                                           {"m0", {"root"}, {.max_attempts = 2, .jitter = 0.0}},
+                                           {"m1", {"root"}, {.max_attempts = 2, .jitter = 0.0}},
+                                           {"m2", {"root"}, {.max_attempts = 1, .jitter = 0.0}},
+                                           {"join", {"m0", "m1", "m2"}}});
+    const std::vector<std::string> mids{"m0", "m1", "m2"};
+    for (int outcome = 0; outcome < 8; ++outcome) {
+        CAPTURE(outcome);
+        task_model together(tmpl), one_by_one(tmpl);
+        for (auto* t : {&together, &one_by_one}) {
+            REQUIRE(t->run(input::start{}));
+            t->succeed("root");
+        }
+        std::vector<std::pair<std::string, bool>> finished;
+        for (int i = 0; i < 3; ++i)
+            finished.emplace_back(mids[i], (outcome >> i & 1) == 0);
+        REQUIRE(together.finish_together(finished));
+
+        std::vector<outgoing_message> sent;
+        bool dead_letter = false;
+        for (const auto& [name, ok] : finished) {
+            if (ok) {
+                one_by_one.succeed(name);
+            } else {
+                one_by_one.fail(name, error_kind::retryable);
+            }
+            sent.insert(sent.end(), one_by_one.d.messages.begin(), one_by_one.d.messages.end());
+            dead_letter = dead_letter || one_by_one.d.dead_letter;
+        }
+        CHECK(together.state == one_by_one.state);
+        CHECK(together.steps == one_by_one.steps);
+        CHECK(together.d.messages == sent);
+        CHECK(together.d.dead_letter == dead_letter);
+    }
+}
+
+TEST_CASE("orchestration_inputs: a task's results in a row become one input; retries stay apart",
+          "[unit][decide]")
+{
+    const auto t1 = uuid::v7(std::chrono::system_clock::now(), 1, 1);
+    const auto t2 = uuid::v7(std::chrono::system_clock::now(), 2, 2);
+    const std::vector<message> events{
+        {message_kind::step_result, 1, 1, t1}, {message_kind::step_result, 0, 1, t2},
+        {message_kind::step_result, 2, 1, t1}, {message_kind::retry_due, 3, 1, t1},
+        {message_kind::step_result, 4, 2, t1}, {message_kind::step_ready, 5, 1, t1}, // not the orchestrator's
+    };
+    std::vector<const message*> pointers;
+    for (const auto& m : events)
+        pointers.push_back(&m);
+    const auto grouped = orchestration_inputs(pointers);
+    REQUIRE(grouped.size() == 2);
+    CHECK(grouped[0].task == t1); // in the order tasks first appear
+    CHECK(grouped[1].task == t2);
+
+    const auto& first = grouped[0].inputs;
+    REQUIRE(first.size() == 3);
+    const auto* run = std::get_if<input::step_results>(&first[0]);
+    REQUIRE(run);
+    REQUIRE(run->results.size() == 2);
+    CHECK((run->results[0].step == 1 && run->results[1].step == 2));
+    const auto* retry = std::get_if<input::retry_due>(&first[1]);
+    REQUIRE(retry);
+    CHECK(retry->step == 3);
+    const auto* after = std::get_if<input::step_results>(&first[2]);
+    REQUIRE(after);
+    REQUIRE(after->results.size() == 1);
+    CHECK((after->results[0].step == 4 && after->results[0].attempt == 2));
+
+    REQUIRE(grouped[1].inputs.size() == 1);
+    CHECK(std::get<input::step_results>(grouped[1].inputs[0]).results.size() == 1);
 }
