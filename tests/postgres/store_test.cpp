@@ -54,6 +54,28 @@ result<T> blocking(awaitable<result<T>> op)
     return detail::run_blocking(std::move(op));
 }
 
+/// Runs `op` while another session holds `task`'s row lock, and cuts `op`'s connection once
+/// it waits for that lock (after everything it did before taking its locks): what `op`
+/// answers.
+template <class T>
+result<T> cut_at_the_lock(const testing::postgres_database& db, const task_id& task, awaitable<result<T>> op)
+{
+    pqxx::connection c(db.url());
+    pqxx::nontransaction sql(c);
+    pqxx::connection holder(db.url());
+    pqxx::work hold(holder);
+    hold.exec_params("SELECT 1 FROM tasker.tasks WHERE id = $1::uuid FOR UPDATE", task.to_string());
+    std::optional<result<T>> answer;
+    std::jthread runner([&] { answer = blocking(std::move(op)); });
+    const std::string waiting = "FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    while (sql.exec("SELECT count(*) " + waiting)[0][0].as<int>() == 0)
+        std::this_thread::yield();
+    sql.exec("SELECT pg_terminate_backend(pid) " + waiting);
+    runner.join();
+    hold.abort();
+    return std::move(*answer);
+}
+
 std::vector<message> drain(pgmq::broker& b, queue_name q)
 {
     std::vector<message> out;
@@ -377,20 +399,9 @@ TEST_CASE("postgres store: a worker's read and claims commit together, or neithe
 
     // Another session holds the task's row lock: the claim reads, then waits for the lock,
     // and its connection is cut there.
-    pqxx::connection holder(db.url());
-    pqxx::work hold(holder);
-    hold.exec_params("SELECT 1 FROM tasker.tasks WHERE id = $1::uuid FOR UPDATE", id.to_string());
-    std::optional<result<postgres::queued_claims>> cut;
-    std::jthread claimer([&] { cut = blocking(tasks.claim_queued(q, 10, 30s, uuid{})); });
-    const std::string waiting = "FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
-    while (sql.exec("SELECT count(*) " + waiting)[0][0].as<int>() == 0)
-        std::this_thread::yield();
-    sql.exec("SELECT pg_terminate_backend(pid) " + waiting);
-    claimer.join();
-    REQUIRE(cut);
-    REQUIRE_FALSE(*cut);
-    CHECK((*cut).error() == errc::backend_unavailable);
-    hold.abort();
+    const auto cut = cut_at_the_lock(db, id, tasks.claim_queued(q, 10, 30s, uuid{}));
+    REQUIRE_FALSE(cut);
+    CHECK(cut.error() == errc::backend_unavailable);
     CHECK(read_counts()[0].as<int>() == 0); // never read: the read rolled back with the claim
     CHECK(read_counts()[1].as<int>() == 1); // and still visible
     CHECK(test::await_value(tasks.get_task(id)).steps[0].state == step_state::enqueued);
@@ -413,8 +424,7 @@ TEST_CASE("postgres store: a worker's read and claims commit together, or neithe
     CHECK(sql.exec("SELECT count(*) FROM pgmq.q_worker_tests")[0][0].as<int>() == 0);
 }
 
-TEST_CASE("postgres store: an orchestrator's read and pass commit together, the messages left to ack",
-          "[postgres][store]")
+TEST_CASE("postgres store: an orchestrator's read, pass and ack commit together, or none does", "[postgres][store]")
 {
     const auto db = testing::migrated_database();
     pgmq::broker messages({db.url(), 1, pgmq::wake_mode::polling});
@@ -432,6 +442,24 @@ TEST_CASE("postgres store: an orchestrator's read and pass commit together, the 
     std::vector<step_outcome> outcomes{o};
     REQUIRE(test::await_value(tasks.record_results(std::move(outcomes)))[0] == record_status::recorded);
 
+    pqxx::connection c(db.url());
+    pqxx::nontransaction sql(c);
+    const auto queued = [&] {
+        return sql.exec("SELECT count(*), coalesce(sum(read_ct), 0) FROM pgmq.q_orchestration_step_results")[0];
+    };
+    const auto archived = [&] {
+        return sql.exec("SELECT count(*) FROM pgmq.a_orchestration_step_results")[0][0].as<int>();
+    };
+
+    // Cut at the task's lock, after the read: nothing read, processed or archived.
+    const auto cut = cut_at_the_lock(db, id, tasks.process_queued(q, 10, 30s));
+    REQUIRE_FALSE(cut);
+    CHECK(cut.error() == errc::backend_unavailable);
+    CHECK(queued()[0].as<int>() == 1);
+    CHECK(queued()[1].as<int>() == 0);
+    CHECK(archived() == 0);
+    CHECK(test::await_value(tasks.get_task(id)).steps[0].state == step_state::enqueued_for_orchestration);
+
     const auto read = test::await_value(tasks.process_queued(q, 10, 30s));
     REQUIRE(read.size() == 1);
     CHECK(read[0].msg.kind == message_kind::step_result);
@@ -440,12 +468,65 @@ TEST_CASE("postgres store: an orchestrator's read and pass commit together, the 
     CHECK(v.steps[0].state == step_state::complete);
     CHECK(v.steps[1].state == step_state::enqueued);
     CHECK(v.steps[2].state == step_state::enqueued);
-    // Leased until acked: nobody reads it meanwhile, and the ack removes it.
+    // Archived by the pass's commit: nothing left to ack, nothing for anyone to read.
+    CHECK(queued()[0].as<int>() == 0);
+    CHECK(archived() == 1);
     CHECK(test::await_value(tasks.process_queued(q, 10, 30s)).empty());
-    CHECK(test::await_value(messages.read(q, 10, 30s)).empty());
-    test::await_value(messages.ack(q, {read[0].id}));
+}
+
+TEST_CASE("postgres store: a worker's results and their acks commit together, or neither does",
+          "[postgres][store]")
+{
+    const auto db = testing::migrated_database();
+    pgmq::broker messages({db.url(), 1, pgmq::wake_mode::polling});
+    postgres::store tasks({db.url(), 1, 10});
+    const auto q = worker_queue("tests").value();
+    test::await_value(messages.ensure_queue(q));
+    test::await_value(messages.ensure_queue(orchestration_queue()));
+    const auto tmpl = test::await_value(tasks.register_template(*test::diamond()));
+    const auto id = test::await_value(tasks.create_task({tmpl, make_json(json::object{}), {}, {}})).id;
+    const auto taken = test::await_value(tasks.claim_queued(q, 10, 30s, uuid{}));
+    REQUIRE(taken.deliveries.size() == 1);
+    REQUIRE(taken.outcomes[0].status == claim_status::claimed);
+    step_outcome o;
+    o.ref = {id, 0};
+    o.attempt = 1;
+    o.result = make_json(json::object{{"done", true}});
+    const std::vector<step_outcome> outcomes{o};
+    const std::vector<delivery_id> ids{taken.deliveries[0].id};
+
     pqxx::connection c(db.url());
-    CHECK(pqxx::nontransaction(c).exec("SELECT count(*) FROM pgmq.q_orchestration_step_results")[0][0].as<int>() == 0);
+    pqxx::nontransaction sql(c);
+    const auto count = [&](const std::string& table) {
+        return sql.exec("SELECT count(*) FROM pgmq." + table)[0][0].as<int>();
+    };
+
+    // Cut at the task's lock: the result is not recorded and the message not archived (still
+    // leased to this worker, to come back if it never records).
+    const auto cut = cut_at_the_lock(db, id, tasks.record_queued(q, ids, outcomes));
+    REQUIRE_FALSE(cut);
+    CHECK(cut.error() == errc::backend_unavailable);
+    CHECK(count("q_worker_tests") == 1);
+    CHECK(count("a_worker_tests") == 0);
+    CHECK(count("q_orchestration_step_results") == 0);
+    CHECK(test::await_value(tasks.get_task(id)).steps[0].state == step_state::in_progress);
+
+    const auto recorded = test::await_value(tasks.record_queued(q, ids, outcomes));
+    REQUIRE(recorded.size() == 1);
+    CHECK(recorded[0] == record_status::recorded);
+    const auto v = test::await_value(tasks.get_task(id));
+    CHECK(v.steps[0].state == step_state::enqueued_for_orchestration);
+    REQUIRE(v.steps[0].result);
+    CHECK(*v.steps[0].result == json::value(json::object{{"done", true}}));
+    CHECK(count("q_worker_tests") == 0);
+    CHECK(count("a_worker_tests") == 1);
+    CHECK(count("q_orchestration_step_results") == 1);
+
+    // Asked again (its answer lost): a no-op, the message already gone.
+    const auto again = test::await_value(tasks.record_queued(q, ids, outcomes));
+    CHECK(again[0] == record_status::ignored);
+    CHECK(count("a_worker_tests") == 1);
+    CHECK(count("q_orchestration_step_results") == 1);
 }
 
 TEST_CASE("postgres store: a message that is not tasker's, read with claims, is archived with them",

@@ -217,40 +217,46 @@ awaitable<result<std::vector<record_status>>> store::record_results(std::vector<
 {
     auto op = [impl = impl_.get(),
                outcomes = std::move(outcomes)](pqxx::connection& c) mutable -> result<std::vector<record_status>> {
-        std::vector<record_status> out(outcomes.size(), record_status::ignored);
         write_transaction tx(c);
-        auto [rows, now_us] =
-            impl->lock_tasks(tx, task_ids(outcomes, [](const step_outcome& o) { return o.ref.task; }));
-        changeset cs(now_us, impl->config.route);
-        for (std::size_t k = 0; k < outcomes.size(); ++k) {
-            auto& o = outcomes[k];
-            auto* t = find_row(rows, o.ref.task);
-            if (!t || o.ref.step >= t->status.size())
-                continue;
-            auto& s = t->status[o.ref.step];
-            if (s.state != step_state::in_progress || s.attempts != o.attempt)
-                continue; // too late: timed out, cancelled, resolved or taken over
-            auto& r = t->steps[o.ref.step];
-            if (o.success) {
-                r.result = std::move(o.result);
-                r.set_result = true;
-                cs.move_step(*t, o.ref.step, step_event::succeed);
-            } else {
-                step_failure f = o.failure ? std::move(*o.failure) : step_failure{};
-                f.attempt = s.attempts;
-                s.last_error = f.kind;
-                s.retry_after = f.retry_after;
-                r.failure = std::move(f);
-                r.set_failure = true;
-                cs.move_step(*t, o.ref.step, step_event::fail);
-            }
-            cs.send(orchestration_queue(), message{message_kind::step_result, o.ref.step, o.attempt, t->id});
-            out[k] = record_status::recorded;
-        }
-        commit(tx, cs, pointers(rows));
-        return out;
+        return impl->record(tx, outcomes);
     };
     co_return co_await impl_->run<std::vector<record_status>>(std::move(op), "record_results");
+}
+
+std::vector<record_status> store::impl::record(write_transaction& tx, std::vector<step_outcome>& outcomes,
+                                               read_messages read)
+{
+    std::vector<record_status> out(outcomes.size(), record_status::ignored);
+    auto [rows, now_us] = lock_tasks(tx, task_ids(outcomes, [](const step_outcome& o) { return o.ref.task; }));
+    changeset cs(now_us, config.route);
+    for (std::size_t k = 0; k < outcomes.size(); ++k) {
+        auto& o = outcomes[k];
+        auto* t = find_row(rows, o.ref.task);
+        if (!t || o.ref.step >= t->status.size())
+            continue;
+        auto& s = t->status[o.ref.step];
+        if (s.state != step_state::in_progress || s.attempts != o.attempt)
+            continue; // too late: timed out, cancelled, resolved or taken over
+        auto& r = t->steps[o.ref.step];
+        if (o.success) {
+            r.result = std::move(o.result);
+            r.set_result = true;
+            cs.move_step(*t, o.ref.step, step_event::succeed);
+        } else {
+            step_failure f = o.failure ? std::move(*o.failure) : step_failure{};
+            f.attempt = s.attempts;
+            s.last_error = f.kind;
+            s.retry_after = f.retry_after;
+            r.failure = std::move(f);
+            r.set_failure = true;
+            cs.move_step(*t, o.ref.step, step_event::fail);
+        }
+        cs.send(orchestration_queue(), message{message_kind::step_result, o.ref.step, o.attempt, t->id});
+        out[k] = record_status::recorded;
+    }
+    cs.archive(std::move(read));
+    commit(tx, cs, pointers(rows));
+    return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -268,7 +274,7 @@ awaitable<result<void>> store::process(std::vector<message> events)
     co_return co_await impl_->run<void>(std::move(op), "process");
 }
 
-result<void> store::impl::process(write_transaction& tx, const std::vector<message>& events)
+result<void> store::impl::process(write_transaction& tx, const std::vector<message>& events, read_messages read)
 {
     auto [rows, now_us] = lock_tasks(tx, task_ids(events, [](const message& m) { return m.task; }));
     if (auto loaded = load_templates(tx.statements(), pointers(rows)); !loaded)
@@ -289,6 +295,7 @@ result<void> store::impl::process(write_transaction& tx, const std::vector<messa
             if (decide(*t->tmpl, t->id, t->state, t->status, in, next_random(), d))
                 cs.apply(*t, d);
     }
+    cs.archive(std::move(read));
     commit(tx, cs, pointers(rows));
     return {};
 }
@@ -345,14 +352,28 @@ awaitable<result<std::vector<delivery>>> store::process_queued(queue_name q, std
         write_transaction tx(c);
         auto read = impl->read_queue(tx, q, max, lease);
         std::vector<message> events;
-        for (const auto& d : read)
+        read_messages done_with{q.str(), {}};
+        for (const auto& d : read) {
             if (orchestrates(d.msg))
                 events.push_back(d.msg);
-        if (auto done = impl->process(tx, events); !done)
+            done_with.ids.push_back(d.id);
+        }
+        if (auto done = impl->process(tx, events, std::move(done_with)); !done)
             return done.error();
         return read;
     };
     co_return co_await impl_->run<std::vector<delivery>>(std::move(op), "process_queued");
+}
+
+awaitable<result<std::vector<record_status>>> store::record_queued(queue_name q, std::vector<delivery_id> ids,
+                                                                   std::vector<step_outcome> outcomes)
+{
+    auto op = [impl = impl_.get(), q, ids = std::move(ids),
+               outcomes = std::move(outcomes)](pqxx::connection& c) mutable -> result<std::vector<record_status>> {
+        write_transaction tx(c);
+        return impl->record(tx, outcomes, read_messages{q.str(), ids});
+    };
+    co_return co_await impl_->run<std::vector<record_status>>(std::move(op), "record_queued");
 }
 
 awaitable<result<task_state>> store::apply_action(task_id id, operator_action a)

@@ -220,6 +220,12 @@ std::string changeset::to_json(const std::vector<task_row*>& tasks) const
     return json::serialize(out);
 }
 
+void changeset::archive(read_messages read)
+{
+    if (!read.ids.empty())
+        archives_.push_back(std::move(read));
+}
+
 std::map<std::string, json::array> changeset::pgmq_sends() const
 {
     std::map<std::string, json::array> out;
@@ -257,18 +263,22 @@ void write_transaction::commit_with(const std::string& sql)
 void commit(write_transaction& tx, const changeset& cs, const std::vector<task_row*>& tasks)
 {
     const bool any_row = std::any_of(tasks.begin(), tasks.end(), [](const task_row* t) { return t->touched && !t->is_new; });
-    if (cs.empty() && !any_row)
-        return tx.commit_with({});
     // Literals rather than parameters: the simple protocol carries no parameters, and each
-    // statement is a call of something already planned (a function, a prepared insert). Each
-    // queue's messages go through a statement naming its table, planned once per connection:
-    // inserting through dynamic SQL in tasker.commit_changes was planned again in every
-    // transaction, 0.1 ms of a 0.3 ms orchestration commit (pgbench).
-    std::string sql = "SELECT tasker.commit_changes(" + tx.quote(cs.to_json(tasks)) + "::jsonb)";
+    // statement is a call of something already planned (a function, a prepared statement).
+    // Each queue's messages go through a statement naming its table, planned once per
+    // connection: inserting through dynamic SQL in tasker.commit_changes was planned again in
+    // every transaction, 0.1 ms of a 0.3 ms orchestration commit (pgbench).
+    std::string sql;
+    const auto then = [&sql](const std::string& statement) { sql += (sql.empty() ? "" : "; ") + statement; };
+    if (!cs.empty() || any_row)
+        then("SELECT tasker.commit_changes(" + tx.quote(cs.to_json(tasks)) + "::jsonb)");
     for (const auto& [queue, messages] : cs.pgmq_sends())
-        sql += "; " +
-               pq::execute_prepared_sql(tx.statements(), pq::pgmq_statement("send", queue), pq::pgmq_send_sql(queue)) +
-               "(" + tx.quote(json::serialize(messages)) + ")";
+        then(pq::execute_prepared_sql(tx.statements(), pq::pgmq_statement("send", queue), pq::pgmq_send_sql(queue)) +
+             "(" + tx.quote(json::serialize(messages)) + ")");
+    for (const auto& read : cs.archives())
+        then(pq::execute_prepared_sql(tx.statements(), pq::pgmq_statement("shelve", read.queue),
+                                      pq::pgmq_archive_sql(read.queue, false)) +
+             "(" + tx.quote(pq::array_literal(read.ids)) + ")");
     tx.commit_with(sql);
 }
 

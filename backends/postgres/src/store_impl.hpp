@@ -112,6 +112,13 @@ struct task_row {
     bool is_new = false;             ///< inserted by this operation: nothing to compare and set
 };
 
+/// Messages a transaction read from a PGMQ queue, archived by its commit: once what they
+/// asked for is durable, in the same transaction, there is nothing left to ack.
+struct read_messages {
+    std::string queue;
+    std::vector<delivery_id> ids;
+};
+
 /// Everything one transaction writes after deciding: applied by tasker.commit_changes in one
 /// round trip (see migrations/0002_tasker.sql).
 class changeset {
@@ -124,6 +131,8 @@ public:
     void step_transition(const task_row& t, std::uint32_t step, step_state from, step_state to, step_event e);
     void send(queue_name q, const message& m, duration delay = {});
     void dead_letter(const task_row& t, std::string reason, const std::vector<std::string>& failed_steps);
+    /// Archives messages read in this transaction when it commits.
+    void archive(read_messages read);
 
     /// Moves a step outside the decision core (claims, results, lost workers): the step
     /// machine decides legality, the caller has checked the state it moves from.
@@ -140,6 +149,7 @@ public:
     std::string to_json(const std::vector<task_row*>& tasks) const;
     /// On the PGMQ route, the messages by queue, each queue's in the order sent; else empty.
     std::map<std::string, json::array> pgmq_sends() const;
+    const std::vector<read_messages>& archives() const noexcept { return archives_; }
 
 private:
     std::int64_t now_us_;
@@ -148,9 +158,11 @@ private:
     json::array transitions_;
     json::array messages_;
     json::array dead_letters_;
+    std::vector<read_messages> archives_;
 };
 
-/// Runs tasker.commit_changes if there is anything to write, and commits (one round trip).
+/// Runs tasker.commit_changes if there is anything to write, sends the PGMQ messages and
+/// archives the read ones, and commits (one round trip).
 void commit(write_transaction& tx, const changeset& cs, const std::vector<task_row*>& tasks);
 
 } // namespace detail
@@ -207,8 +219,14 @@ struct store::impl {
                                      duration lease);
     /// The claims of `reqs`, decided and committed in `tx` (begun or not).
     result<std::vector<claim_outcome>> claim(detail::write_transaction& tx, const std::vector<claim_request>& reqs);
-    /// Orchestration of `events` (results and retry timers), decided and committed in `tx`.
-    result<void> process(detail::write_transaction& tx, const std::vector<message>& events);
+    /// Orchestration of `events` (results and retry timers), decided and committed in `tx`,
+    /// with `read` (the messages they came in) archived by the same commit.
+    result<void> process(detail::write_transaction& tx, const std::vector<message>& events,
+                         detail::read_messages read = {});
+    /// Workers' results, recorded and committed in `tx` (begun or not), with `read` (the step
+    /// messages they answer) archived by the same commit.
+    std::vector<record_status> record(detail::write_transaction& tx, std::vector<step_outcome>& outcomes,
+                                      detail::read_messages read = {});
 };
 
 } // namespace tasker::postgres

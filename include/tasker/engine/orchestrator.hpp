@@ -56,10 +56,15 @@ public:
 
 private:
     awaitable<result<void>> serve();
-    /// Reads up to a batch of `q` and processes it; the ids of what was read, to ack: through
-    /// the store alone where it reads the queues (store_reads_queues), else a broker read and
-    /// the store's `process`.
-    awaitable<result<std::vector<delivery_id>>> read_and_process(queue_name q);
+    /// What one pass read, and what of it is left to ack.
+    struct processed {
+        std::size_t read = 0;
+        std::vector<delivery_id> to_ack;
+    };
+    /// Reads up to a batch of `q` and processes it: through the store alone where it reads the
+    /// queues (store_reads_queues; it archives what it read, nothing left to ack), else a
+    /// broker read and the store's `process`.
+    awaitable<result<processed>> read_and_process(queue_name q);
     awaitable<void> sleep_for(duration d);
 
     asio::strand<asio::any_io_executor> strand_;

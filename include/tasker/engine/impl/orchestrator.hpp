@@ -74,19 +74,21 @@ awaitable<result<void>> orchestrator<Store, Broker>::serve()
             co_await detail::wait_for_messages(broker_, q, clock_.now() + config_.poll_interval, stop_, stopping_);
             continue;
         }
-        auto ids = co_await read_and_process(q);
-        if (!ids) {
+        auto pass = co_await read_and_process(q);
+        if (!pass) {
             co_await sleep_for(backoff);
             backoff = std::min<duration>(backoff * 2, std::chrono::seconds(10));
             continue;
         }
         backoff = milliseconds(100);
-        drained = ids->size() < config_.batch_size;
-        if (ids->empty())
+        drained = pass->read < config_.batch_size;
+        if (pass->read == 0)
             continue;
         ++batches_;
-        messages_ += ids->size();
-        if (auto acked = co_await broker_.ack(q, std::move(*ids)); !acked)
+        messages_ += pass->read;
+        if (pass->to_ack.empty())
+            continue;
+        if (auto acked = co_await broker_.ack(q, std::move(pass->to_ack)); !acked)
             config_.log.warn("orchestrator={} event=ack_failed error=\"{}\"", config_.name, acked.error().what());
     }
     config_.log.info("orchestrator={} event=stopped", config_.name);
@@ -94,21 +96,22 @@ awaitable<result<void>> orchestrator<Store, Broker>::serve()
 }
 
 template <task_store Store, message_broker Broker>
-awaitable<result<std::vector<delivery_id>>> orchestrator<Store, Broker>::read_and_process(queue_name q)
+awaitable<result<typename orchestrator<Store, Broker>::processed>> orchestrator<Store, Broker>::read_and_process(
+    queue_name q)
 {
-    std::vector<delivery_id> ids;
+    processed out;
     if constexpr (store_reads_queues<Store, Broker>) {
         if (store_.reads_queues()) {
-            // Read and pass commit together: on failure nothing was read, nothing is leased.
+            // Read, pass and archive commit together: on failure nothing was read, nothing is
+            // leased; on success nothing is left to ack.
             auto read = co_await store_.process_queued(q, config_.batch_size, config_.lease);
             if (!read) {
                 config_.log.warn("orchestrator={} event=process_failed error=\"{}\"", config_.name,
                                  read.error().what());
                 co_return read.error();
             }
-            for (const auto& d : *read)
-                ids.push_back(d.id);
-            co_return ids;
+            out.read = read->size();
+            co_return out;
         }
     }
     auto batch = co_await broker_.read(q, config_.batch_size, config_.lease);
@@ -116,12 +119,13 @@ awaitable<result<std::vector<delivery_id>>> orchestrator<Store, Broker>::read_an
         config_.log.warn("orchestrator={} event=read_failed error=\"{}\"", config_.name, batch.error().what());
         co_return batch.error();
     }
+    out.read = batch->size();
     if (batch->empty())
-        co_return ids;
+        co_return out;
     std::vector<message> events;
     for (const auto& d : *batch) {
         events.push_back(d.msg);
-        ids.push_back(d.id);
+        out.to_ack.push_back(d.id);
     }
     // Processing is idempotent (late and duplicate events decide nothing): while the store is
     // unreachable it is tried again as long as the batch is leased to us, so a database
@@ -138,7 +142,7 @@ awaitable<result<std::vector<delivery_id>>> orchestrator<Store, Broker>::read_an
                          events.size(), done.error().what());
         co_return done.error();
     }
-    co_return ids;
+    co_return out;
 }
 
 } // namespace tasker

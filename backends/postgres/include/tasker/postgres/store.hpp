@@ -107,9 +107,14 @@ public:
     /// request with `lease` and `owner`). Nothing is read unless the claims commit.
     awaitable<result<queued_claims>> claim_queued(queue_name q, std::size_t max, duration lease, uuid owner);
     /// An orchestrator's read and pass in one transaction: reads up to `max` messages of queue
-    /// `q`, leased for `lease`, and processes them (`process`). Returns what it read, for the
-    /// caller to ack; nothing is read unless the pass commits.
+    /// `q`, leased for `lease`, processes them (`process`) and archives them (pgmq.archive).
+    /// Returns what it read, nothing left to ack; nothing is read unless the pass commits.
     awaitable<result<std::vector<delivery>>> process_queued(queue_name q, std::size_t max, duration lease);
+    /// A worker's results and their acks in one transaction: records `outcomes`
+    /// (`record_results`) and archives messages `ids` of queue `q` (the step messages the
+    /// outcomes answer) as it commits. Nothing is archived unless the results commit.
+    awaitable<result<std::vector<record_status>>> record_queued(queue_name q, std::vector<delivery_id> ids,
+                                                                std::vector<step_outcome> outcomes);
 
 private:
     struct impl;
