@@ -474,61 +474,6 @@ TEST_CASE("postgres store: an orchestrator's read, pass and ack commit together,
     CHECK(test::await_value(tasks.process_queued(q, 10, 30s)).empty());
 }
 
-TEST_CASE("postgres store: a worker's results and their acks commit together, or neither does",
-          "[postgres][store]")
-{
-    const auto db = testing::migrated_database();
-    pgmq::broker messages({db.url(), 1, pgmq::wake_mode::polling});
-    postgres::store tasks({db.url(), 1, 10});
-    const auto q = worker_queue("tests").value();
-    test::await_value(messages.ensure_queue(q));
-    test::await_value(messages.ensure_queue(orchestration_queue()));
-    const auto tmpl = test::await_value(tasks.register_template(*test::diamond()));
-    const auto id = test::await_value(tasks.create_task({tmpl, make_json(json::object{}), {}, {}})).id;
-    const auto taken = test::await_value(tasks.claim_queued(q, 10, 30s, uuid{}));
-    REQUIRE(taken.deliveries.size() == 1);
-    REQUIRE(taken.outcomes[0].status == claim_status::claimed);
-    step_outcome o;
-    o.ref = {id, 0};
-    o.attempt = 1;
-    o.result = make_json(json::object{{"done", true}});
-    const std::vector<step_outcome> outcomes{o};
-    const std::vector<delivery_id> ids{taken.deliveries[0].id};
-
-    pqxx::connection c(db.url());
-    pqxx::nontransaction sql(c);
-    const auto count = [&](const std::string& table) {
-        return sql.exec("SELECT count(*) FROM pgmq." + table)[0][0].as<int>();
-    };
-
-    // Cut at the task's lock: the result is not recorded and the message not archived (still
-    // leased to this worker, to come back if it never records).
-    const auto cut = cut_at_the_lock(db, id, tasks.record_queued(q, ids, outcomes));
-    REQUIRE_FALSE(cut);
-    CHECK(cut.error() == errc::backend_unavailable);
-    CHECK(count("q_worker_tests") == 1);
-    CHECK(count("a_worker_tests") == 0);
-    CHECK(count("q_orchestration_step_results") == 0);
-    CHECK(test::await_value(tasks.get_task(id)).steps[0].state == step_state::in_progress);
-
-    const auto recorded = test::await_value(tasks.record_queued(q, ids, outcomes));
-    REQUIRE(recorded.size() == 1);
-    CHECK(recorded[0] == record_status::recorded);
-    const auto v = test::await_value(tasks.get_task(id));
-    CHECK(v.steps[0].state == step_state::enqueued_for_orchestration);
-    REQUIRE(v.steps[0].result);
-    CHECK(*v.steps[0].result == json::value(json::object{{"done", true}}));
-    CHECK(count("q_worker_tests") == 0);
-    CHECK(count("a_worker_tests") == 1);
-    CHECK(count("q_orchestration_step_results") == 1);
-
-    // Asked again (its answer lost): a no-op, the message already gone.
-    const auto again = test::await_value(tasks.record_queued(q, ids, outcomes));
-    CHECK(again[0] == record_status::ignored);
-    CHECK(count("a_worker_tests") == 1);
-    CHECK(count("q_orchestration_step_results") == 1);
-}
-
 TEST_CASE("postgres store: a message that is not tasker's, read with claims, is archived with them",
           "[postgres][store]")
 {

@@ -217,46 +217,40 @@ awaitable<result<std::vector<record_status>>> store::record_results(std::vector<
 {
     auto op = [impl = impl_.get(),
                outcomes = std::move(outcomes)](pqxx::connection& c) mutable -> result<std::vector<record_status>> {
+        std::vector<record_status> out(outcomes.size(), record_status::ignored);
         write_transaction tx(c);
-        return impl->record(tx, outcomes);
+        auto [rows, now_us] =
+            impl->lock_tasks(tx, task_ids(outcomes, [](const step_outcome& o) { return o.ref.task; }));
+        changeset cs(now_us, impl->config.route);
+        for (std::size_t k = 0; k < outcomes.size(); ++k) {
+            auto& o = outcomes[k];
+            auto* t = find_row(rows, o.ref.task);
+            if (!t || o.ref.step >= t->status.size())
+                continue;
+            auto& s = t->status[o.ref.step];
+            if (s.state != step_state::in_progress || s.attempts != o.attempt)
+                continue; // too late: timed out, cancelled, resolved or taken over
+            auto& r = t->steps[o.ref.step];
+            if (o.success) {
+                r.result = std::move(o.result);
+                r.set_result = true;
+                cs.move_step(*t, o.ref.step, step_event::succeed);
+            } else {
+                step_failure f = o.failure ? std::move(*o.failure) : step_failure{};
+                f.attempt = s.attempts;
+                s.last_error = f.kind;
+                s.retry_after = f.retry_after;
+                r.failure = std::move(f);
+                r.set_failure = true;
+                cs.move_step(*t, o.ref.step, step_event::fail);
+            }
+            cs.send(orchestration_queue(), message{message_kind::step_result, o.ref.step, o.attempt, t->id});
+            out[k] = record_status::recorded;
+        }
+        commit(tx, cs, pointers(rows));
+        return out;
     };
     co_return co_await impl_->run<std::vector<record_status>>(std::move(op), "record_results");
-}
-
-std::vector<record_status> store::impl::record(write_transaction& tx, std::vector<step_outcome>& outcomes,
-                                               read_messages read)
-{
-    std::vector<record_status> out(outcomes.size(), record_status::ignored);
-    auto [rows, now_us] = lock_tasks(tx, task_ids(outcomes, [](const step_outcome& o) { return o.ref.task; }));
-    changeset cs(now_us, config.route);
-    for (std::size_t k = 0; k < outcomes.size(); ++k) {
-        auto& o = outcomes[k];
-        auto* t = find_row(rows, o.ref.task);
-        if (!t || o.ref.step >= t->status.size())
-            continue;
-        auto& s = t->status[o.ref.step];
-        if (s.state != step_state::in_progress || s.attempts != o.attempt)
-            continue; // too late: timed out, cancelled, resolved or taken over
-        auto& r = t->steps[o.ref.step];
-        if (o.success) {
-            r.result = std::move(o.result);
-            r.set_result = true;
-            cs.move_step(*t, o.ref.step, step_event::succeed);
-        } else {
-            step_failure f = o.failure ? std::move(*o.failure) : step_failure{};
-            f.attempt = s.attempts;
-            s.last_error = f.kind;
-            s.retry_after = f.retry_after;
-            r.failure = std::move(f);
-            r.set_failure = true;
-            cs.move_step(*t, o.ref.step, step_event::fail);
-        }
-        cs.send(orchestration_queue(), message{message_kind::step_result, o.ref.step, o.attempt, t->id});
-        out[k] = record_status::recorded;
-    }
-    cs.archive(std::move(read));
-    commit(tx, cs, pointers(rows));
-    return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -363,17 +357,6 @@ awaitable<result<std::vector<delivery>>> store::process_queued(queue_name q, std
         return read;
     };
     co_return co_await impl_->run<std::vector<delivery>>(std::move(op), "process_queued");
-}
-
-awaitable<result<std::vector<record_status>>> store::record_queued(queue_name q, std::vector<delivery_id> ids,
-                                                                   std::vector<step_outcome> outcomes)
-{
-    auto op = [impl = impl_.get(), q, ids = std::move(ids),
-               outcomes = std::move(outcomes)](pqxx::connection& c) mutable -> result<std::vector<record_status>> {
-        write_transaction tx(c);
-        return impl->record(tx, outcomes, read_messages{q.str(), ids});
-    };
-    co_return co_await impl_->run<std::vector<record_status>>(std::move(op), "record_queued");
 }
 
 awaitable<result<task_state>> store::apply_action(task_id id, operator_action a)

@@ -223,10 +223,6 @@ struct store::impl {
     /// with `read` (the messages they came in) archived by the same commit.
     result<void> process(detail::write_transaction& tx, const std::vector<message>& events,
                          detail::read_messages read = {});
-    /// Workers' results, recorded and committed in `tx` (begun or not), with `read` (the step
-    /// messages they answer) archived by the same commit.
-    std::vector<record_status> record(detail::write_transaction& tx, std::vector<step_outcome>& outcomes,
-                                      detail::read_messages read = {});
 };
 
 } // namespace tasker::postgres

@@ -9,16 +9,14 @@ namespace tasker {
 /// broker read and a store call (about 0.05 ms of every hop on PostgreSQL), and nothing is
 /// read unless the claim or pass commits.
 ///
-/// The acks of a pass and of a worker's results commit with them too: nothing is archived
-/// unless what the messages asked for is durable, and no separate ack follows.
+/// A pass also archives what it read in its own commit: no separate ack follows.
 ///
 /// A backend pair specializes it to true when its store has `reads_queues()` (checked at run
 /// time: a store configured to send its messages elsewhere cannot),
-/// `claim_queued(queue, max, lease, owner)` -> `{deliveries, outcomes}`,
-/// `process_queued(queue, max, lease)` -> the deliveries read (and archived), and
-/// `record_queued(queue, ids, outcomes)` -> `record_results`'s answer, messages `ids`
-/// archived. Other acks (stale or lost claims), nacks, lease extensions and waits still go
-/// through the broker. tasker::pgmq does, for tasker::postgres::store.
+/// `claim_queued(queue, max, lease, owner)` -> `{deliveries, outcomes}` and
+/// `process_queued(queue, max, lease)` -> the deliveries read (and archived). A worker's acks,
+/// nacks, lease extensions and waits still go through the broker. tasker::pgmq does, for
+/// tasker::postgres::store.
 template <class Store, class Broker>
 inline constexpr bool store_reads_queues = false;
 

@@ -307,17 +307,7 @@ awaitable<void> worker<Store, Broker>::finish(queue_name q, std::vector<delivery
     // its outage, not a lease and another attempt.
     const std::string who = "worker=" + config_.name;
     const auto lease_ends = clock_.now() + config_.lease;
-    // Where the store reads the queue, it archives the step messages in the transaction that
-    // records their results: nothing is left to ack.
-    bool archived = false;
-    if constexpr (store_reads_queues<Store, Broker>)
-        archived = store_.reads_queues();
-    auto record = [this, &q, &ids, &outcomes, archived] {
-        if constexpr (store_reads_queues<Store, Broker>)
-            if (archived)
-                return store_.record_queued(q, ids, outcomes);
-        return store_.record_results(outcomes);
-    };
+    auto record = [this, &outcomes] { return store_.record_results(outcomes); };
     auto pause = [this](duration d) { return sleep_for(d); };
     auto lease_over = [this, lease_ends] { return stopping_ || clock_.now() >= lease_ends; };
     auto recorded = co_await detail::retry_transient(std::move(record), std::move(pause), std::move(lease_over),
@@ -327,8 +317,7 @@ awaitable<void> worker<Store, Broker>::finish(queue_name q, std::vector<delivery
         config_.log.warn("worker={} event=record_failed error=\"{}\"", config_.name, recorded.error().what());
         co_return;
     }
-    if (!archived)
-        (void)co_await broker_.ack(q, std::move(ids));
+    (void)co_await broker_.ack(q, std::move(ids));
 }
 
 template <task_store Store, message_broker Broker>

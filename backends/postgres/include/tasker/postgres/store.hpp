@@ -110,11 +110,6 @@ public:
     /// `q`, leased for `lease`, processes them (`process`) and archives them (pgmq.archive).
     /// Returns what it read, nothing left to ack; nothing is read unless the pass commits.
     awaitable<result<std::vector<delivery>>> process_queued(queue_name q, std::size_t max, duration lease);
-    /// A worker's results and their acks in one transaction: records `outcomes`
-    /// (`record_results`) and archives messages `ids` of queue `q` (the step messages the
-    /// outcomes answer) as it commits. Nothing is archived unless the results commit.
-    awaitable<result<std::vector<record_status>>> record_queued(queue_name q, std::vector<delivery_id> ids,
-                                                                std::vector<step_outcome> outcomes);
 
 private:
     struct impl;
