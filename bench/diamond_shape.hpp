@@ -44,9 +44,16 @@ inline tasker::task_template diamond_template(int width)
 struct hop_samples {
     std::vector<double> to_worker_us;
     std::vector<double> to_orchestrator_us;
+    /// Each task from its first transition (created, its first steps enqueued) to its last
+    /// (complete): every hop, handler and commit of the task end to end.
+    std::vector<double> task_us;
 
     void add(const tasker::task_view& t)
     {
+        if (!t.task_transitions.empty())
+            task_us.push_back(std::chrono::duration<double, std::micro>(t.task_transitions.back().at -
+                                                                         t.task_transitions.front().at)
+                                  .count());
         std::vector<tasker::time_point> enqueued(t.steps.size()), recorded(t.steps.size());
         for (const auto& tr : t.step_transitions) {
             const auto us = [](auto d) { return std::chrono::duration<double, std::micro>(d).count(); };
@@ -74,10 +81,12 @@ inline std::string describe(const hop_samples& h)
     std::vector<double> all = h.to_worker_us;
     all.insert(all.end(), h.to_orchestrator_us.begin(), h.to_orchestrator_us.end());
     return fmt::format("per-hop p50 {:.1f} us, p99 {:.1f} us (orchestrator->worker p50 {:.1f} / p99 {:.1f}; "
-                       "worker->orchestrator p50 {:.1f} / p99 {:.1f}; {} hops)",
+                       "worker->orchestrator p50 {:.1f} / p99 {:.1f}; {} hops); a whole task p50 {:.1f} us, "
+                       "p99 {:.1f} us",
                        percentile(all, 0.5), percentile(all, 0.99), percentile(h.to_worker_us, 0.5),
                        percentile(h.to_worker_us, 0.99), percentile(h.to_orchestrator_us, 0.5),
-                       percentile(h.to_orchestrator_us, 0.99), all.size());
+                       percentile(h.to_orchestrator_us, 0.99), all.size(), percentile(h.task_us, 0.5),
+                       percentile(h.task_us, 0.99));
 }
 
 } // namespace bench
