@@ -3,6 +3,7 @@
 // schema's enums against the C++ names, and fan-in under per-task serialisation.
 #include <tasker/postgres/store.hpp>
 
+#include <tasker/engine/client.hpp>
 #include <tasker/model/template_registry.hpp>
 #include <tasker/pgmq/broker.hpp>
 #include <tasker/state/step_state.hpp>
@@ -17,6 +18,7 @@
 #include <pqxx/pqxx>
 
 #include <array>
+#include <atomic>
 #include <filesystem>
 #include <latch>
 #include <optional>
@@ -494,4 +496,90 @@ TEST_CASE("postgres store: a message that is not tasker's, read with claims, is 
     CHECK(taken.outcomes[0].claim.ref == step_ref{id, 0});
     CHECK(sql.exec("SELECT count(*) FROM pgmq.a_worker_tests WHERE message ? 'hello'")[0][0].as<int>() == 1);
     CHECK(sql.exec("SELECT count(*) FROM pgmq.q_worker_tests")[0][0].as<int>() == 1); // the claimed one, leased
+}
+
+TEST_CASE("postgres store: a wait for a task ends when another process ends it, not another task",
+          "[postgres][store]")
+{
+    // The waiter's store and the one that ends the tasks share nothing but the database, as
+    // two processes would. The wait may run 90 s: it must end on the notification, long before.
+    const auto db = testing::migrated_database();
+    postgres::store waiting({db.url(), 1, 12});
+    postgres::store elsewhere({db.url(), 1, 13});
+    const auto tmpl = test::await_value(elsewhere.register_template(*test::diamond()));
+    const auto mine = test::await_value(elsewhere.create_task({tmpl, make_json(json::object{}), {}, {}})).id;
+    const auto other = test::await_value(elsewhere.create_task({tmpl, make_json(json::object{}), {}, {}})).id;
+    const auto wait = [&](std::uint64_t seen) {
+        detail::run_blocking(waiting.wait_for_finish(mine, seen, std::chrono::system_clock::now() + 90s));
+    };
+
+    // The first wait starts the listener and ends once it is subscribed: from then on, no
+    // task that ends is missed.
+    wait(waiting.version());
+    const auto seen = waiting.version();
+    CHECK(seen >= 1);
+
+    const auto asked = std::chrono::steady_clock::now();
+    std::atomic<std::uint64_t> woke_at{0};
+    std::jthread waiter([&] {
+        wait(seen);
+        woke_at = waiting.version();
+    });
+    // Another task ends: heard (the version moves), and the waiter sleeps on.
+    REQUIRE(test::await_value(elsewhere.apply_action(other, action::cancel{})) == task_state::cancelled);
+    while (waiting.version() == seen)
+        std::this_thread::yield();
+    const auto other_heard = waiting.version();
+    REQUIRE(test::await_value(elsewhere.apply_action(mine, action::cancel{})) == task_state::cancelled);
+    waiter.join();
+    CHECK(woke_at > other_heard); // woken by its own task's end, not the other's
+    CHECK(std::chrono::steady_clock::now() - asked < 60s);
+
+    // And the client's wait, on top of it, answers with the ended task.
+    client<postgres::store> front(waiting);
+    const auto view = detail::run_blocking(front.wait_until_finished(mine, std::chrono::system_clock::now() + 90s));
+    REQUIRE(view);
+    CHECK(view->state == task_state::cancelled);
+}
+
+TEST_CASE("postgres store: a commit that ends tasks names them; others do not notify", "[postgres][store]")
+{
+    const auto db = testing::migrated_database();
+    pgmq::broker messages({db.url(), 1, pgmq::wake_mode::polling});
+    postgres::store tasks({db.url(), 1, 14});
+    test::await_value(messages.ensure_queue(worker_queue("tests").value()));
+    const auto tmpl = test::await_value(tasks.register_template(*test::diamond()));
+    const auto a = test::await_value(tasks.create_task({tmpl, make_json(json::object{}), {}, {}})).id;
+    const auto b = test::await_value(tasks.create_task({tmpl, make_json(json::object{}), {}, {}})).id;
+
+    pqxx::connection listening(db.url());
+    int heard = 0;
+    std::vector<std::string> payloads;
+    struct counter final : pqxx::notification_receiver {
+        counter(pqxx::connection_base& c, int& n, std::vector<std::string>& p)
+            : pqxx::notification_receiver(c, "tasker$finished"), n_(n), p_(p)
+        {
+        }
+        void operator()(const std::string& payload, int) override
+        {
+            ++n_;
+            p_.push_back(payload);
+        }
+        int& n_;
+        std::vector<std::string>& p_;
+    } receiver(listening, heard, payloads);
+    pqxx::nontransaction(listening).exec("select 1"); // the LISTEN takes effect
+
+    // A claim ends no task; each cancel ends one, in a commit of its own.
+    std::vector<claim_request> claim{{{a, 0}, 1, 30s}};
+    REQUIRE(test::await_value(tasks.claim_steps(std::move(claim)))[0].status == claim_status::claimed);
+    REQUIRE(test::await_value(tasks.apply_action(a, action::cancel{})) == task_state::cancelled);
+    REQUIRE(test::await_value(tasks.apply_action(b, action::cancel{})) == task_state::cancelled);
+    for (int waited = 0; heard < 2 && waited < 30; ++waited)
+        listening.await_notification(1, 0);
+    // All three commits are done: whatever they sent has arrived by the end of a statement.
+    pqxx::nontransaction(listening).exec("select 1");
+    listening.get_notifs();
+    CHECK(heard == 2);
+    CHECK(payloads == std::vector<std::string>{a.to_string(), b.to_string()}); // each names its task
 }

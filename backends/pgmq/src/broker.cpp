@@ -1,5 +1,6 @@
 #include <tasker/pgmq/broker.hpp>
 
+#include "pq/listener.hpp"
 #include "pq/pgmq_tables.hpp"
 #include "pq/pool.hpp"
 
@@ -11,13 +12,10 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <condition_variable>
 #include <map>
 #include <ostream>
 #include <set>
-#include <thread>
 
 namespace tasker::pgmq {
 
@@ -49,8 +47,8 @@ std::ostream& operator<<(std::ostream& os, wake_mode m) { return os << to_string
 
 std::string broker::channel(queue_name q) { return "tasker_" + q.str(); }
 
-/// The broker's state: the statement pool, and a listener thread that holds one connection
-/// LISTENing on the channel of every queue someone waits on, and wakes those waiters.
+/// The broker's state: the statement pool, and a listener (a connection and thread of its
+/// own) LISTENing on the channel of every queue someone waits on, which wakes those waiters.
 struct broker::impl {
     broker_config config;
     postgres::pq::pool pool;
@@ -58,38 +56,47 @@ struct broker::impl {
 
     std::mutex mutex;
     std::map<std::string, std::unique_ptr<detail::waiter_list>> waiters; // by channel
-    std::vector<std::string> pending_listens;                           // for the listener thread
     std::set<std::string> listening;                                     // channels LISTENed on
     detail::waiter_list subscribed;                                      // woken when `listening` grows
     std::set<std::string> ensured;                                       // queues known to exist
 
-    std::atomic<bool> stopping{false};
-    std::condition_variable stop_cv;
-    std::thread listener;
+    // Last: it calls back into the members above until it is destroyed, first.
+    std::unique_ptr<postgres::pq::listener> listener;
 
     explicit impl(broker_config c) : config(std::move(c)), pool(config.url, std::max<std::size_t>(config.threads, 1))
     {
         if (config.mode != wake_mode::polling)
-            listener = std::thread([this] { listen_loop(); });
-    }
-
-    ~impl()
-    {
-        stopping = true;
-        stop_cv.notify_all();
-        if (listener.joinable())
-            listener.join();
+            listener = std::make_unique<postgres::pq::listener>(
+                config.url, postgres::pq::listener::callbacks{
+                                .notified = [this](const std::string& ch, const std::string&) { wake(ch); },
+                                .subscribed = [this](const std::vector<std::string>& chs) { mark_listening(chs); },
+                                // A notification may have been missed: every waiter looks again.
+                                .lost =
+                                    [this] {
+                                        {
+                                            std::lock_guard lock(mutex);
+                                            listening.clear();
+                                        }
+                                        wake_all();
+                                    },
+                            });
     }
 
     detail::waiter_list& waiters_of(const std::string& ch)
     {
-        std::lock_guard lock(mutex);
-        auto& w = waiters[ch];
-        if (!w) {
-            w = std::make_unique<detail::waiter_list>();
-            pending_listens.push_back(ch);
+        detail::waiter_list* out = nullptr;
+        bool fresh = false;
+        {
+            std::lock_guard lock(mutex);
+            auto& w = waiters[ch];
+            fresh = !w;
+            if (fresh)
+                w = std::make_unique<detail::waiter_list>();
+            out = w.get();
         }
-        return *w;
+        if (fresh && listener) // outside the lock: the listener's callbacks take it
+            listener->listen(ch);
+        return *out;
     }
 
     void wake(const std::string& ch)
@@ -119,63 +126,6 @@ struct broker::impl {
         std::lock_guard lock(mutex);
         for (auto& [ch, w] : waiters)
             w->notify_all();
-    }
-
-    struct receiver final : pqxx::notification_receiver {
-        receiver(pqxx::connection_base& c, const std::string& ch, impl& owner)
-            : pqxx::notification_receiver(c, ch), owner_(owner)
-        {
-        }
-        void operator()(const std::string&, int) override { owner_.wake(channel()); }
-        impl& owner_;
-    };
-
-    // Owns its connection. On any failure it drops it, waits a little, reconnects, LISTENs
-    // again on every channel and wakes every waiter (a notification may have been missed).
-    void listen_loop()
-    {
-        std::unique_ptr<pqxx::connection> conn;
-        std::vector<std::unique_ptr<receiver>> receivers;
-        auto backoff = std::chrono::milliseconds(100);
-        while (!stopping) {
-            try {
-                if (!conn) {
-                    conn = std::make_unique<pqxx::connection>(config.url);
-                    std::lock_guard lock(mutex);
-                    pending_listens.clear();
-                    for (const auto& [ch, w] : waiters)
-                        pending_listens.push_back(ch);
-                    backoff = std::chrono::milliseconds(100);
-                }
-                std::vector<std::string> fresh;
-                {
-                    std::lock_guard lock(mutex);
-                    fresh.swap(pending_listens);
-                }
-                if (!fresh.empty()) {
-                    for (const auto& ch : fresh)
-                        receivers.push_back(std::make_unique<receiver>(*conn, ch, *this));
-                    // LISTEN runs when the receiver is made, but takes effect at the next
-                    // statement's end: run one so a NOTIFY after this point is never missed.
-                    pqxx::nontransaction(*conn).exec("select 1");
-                    mark_listening(fresh);
-                }
-                // Short timeout: new channels to LISTEN on are picked up within it.
-                conn->await_notification(0, 50'000);
-            } catch (const std::exception&) {
-                receivers.clear();
-                conn.reset();
-                {
-                    std::lock_guard lock(mutex);
-                    listening.clear();
-                }
-                wake_all();
-                std::unique_lock lock(mutex);
-                stop_cv.wait_for(lock, backoff, [this] { return stopping.load(); });
-                backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-            }
-        }
-        receivers.clear();
     }
 
     template <class T, class F>

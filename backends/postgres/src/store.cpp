@@ -419,4 +419,40 @@ awaitable<result<std::vector<dead_letter>>> store::dead_letters(std::size_t limi
     co_return co_await impl_->run<std::vector<dead_letter>>(std::move(op), "dead_letters");
 }
 
+// ---------------------------------------------------------------------------------------
+// Waiting for tasks to finish
+
+std::uint64_t store::version() const { return impl_->finished.epoch(); }
+
+awaitable<void> store::wait_for_finish(task_id id, std::uint64_t seen, time_point deadline)
+{
+    impl_->listen_for_finished();
+    co_await impl_->finished.wait(id, seen, deadline);
+}
+
+void store::impl::listen_for_finished()
+{
+    std::lock_guard lock(listener_mutex);
+    if (finish_listener)
+        return;
+    auto heard = [this](const std::string&, const std::string& payload) {
+        std::vector<task_id> ids;
+        for (std::size_t at = 0; at < payload.size();) {
+            const auto end = std::min(payload.find(',', at), payload.size());
+            if (auto id = uuid::parse(std::string_view(payload).substr(at, end - at)))
+                ids.push_back(*id);
+            at = end + 1;
+        }
+        finished.finished(ids);
+    };
+    // Subscribed, or the connection broke: a task may have ended unheard, everyone looks again.
+    auto look_again = [this] { finished.look_again(); };
+    finish_listener = std::make_unique<pq::listener>(
+        config.url,
+        pq::listener::callbacks{.notified = heard,
+                                .subscribed = [look_again](const std::vector<std::string>&) { look_again(); },
+                                .lost = look_again});
+    finish_listener->listen(finished_channel);
+}
+
 } // namespace tasker::postgres

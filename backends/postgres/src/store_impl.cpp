@@ -73,6 +73,8 @@ void changeset::task_transition(const task_row& t, task_state from, task_state t
                                         {"from", name_of(from)},
                                         {"to", name_of(to)},
                                         {"event", name_of(e)}});
+    if (is_terminal(to))
+        finished_tasks_.push_back(t.id.to_string());
 }
 
 void changeset::step_transition(const task_row& t, std::uint32_t step, step_state from, step_state to, step_event e)
@@ -275,6 +277,15 @@ void commit(write_transaction& tx, const changeset& cs, const std::vector<task_r
     for (const auto& [queue, messages] : cs.pgmq_sends())
         then(pq::execute_prepared_sql(tx.statements(), pq::pgmq_statement("send", queue), pq::pgmq_send_sql(queue)) +
              "(" + tx.quote(json::serialize(messages)) + ")");
+    // The tasks that end, named for the clients waiting for them (a payload holds up to 8000
+    // bytes: 200 ids of 37 are 7 400).
+    const auto& ended = cs.finished_tasks();
+    for (std::size_t k = 0; k < ended.size(); k += 200) {
+        std::string ids;
+        for (std::size_t j = k; j < std::min(ended.size(), k + 200); ++j)
+            ids += (ids.empty() ? "" : ",") + ended[j];
+        then(std::string("SELECT pg_notify('") + finished_channel + "', '" + ids + "')");
+    }
     for (const auto& read : cs.archives())
         then(pq::execute_prepared_sql(tx.statements(), pq::pgmq_statement("shelve", read.queue),
                                       pq::pgmq_archive_sql(read.queue, false)) +

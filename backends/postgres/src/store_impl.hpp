@@ -4,6 +4,8 @@
 
 #include <tasker/postgres/store.hpp>
 
+#include "finish_watch.hpp"
+#include "pq/listener.hpp"
 #include "pq/pool.hpp"
 
 #include <tasker/engine/decision.hpp>
@@ -149,6 +151,8 @@ public:
     std::string to_json(const std::vector<task_row*>& tasks) const;
     /// On the PGMQ route, the messages by queue, each queue's in the order sent; else empty.
     std::map<std::string, json::array> pgmq_sends() const;
+    /// The tasks that reach a terminal state: the commit names them on `finished_channel`.
+    const std::vector<std::string>& finished_tasks() const noexcept { return finished_tasks_; }
     const std::vector<read_messages>& archives() const noexcept { return archives_; }
 
 private:
@@ -159,7 +163,11 @@ private:
     json::array messages_;
     json::array dead_letters_;
     std::vector<read_messages> archives_;
+    std::vector<std::string> finished_tasks_;
 };
+
+/// The channel a commit that ends a task notifies (`$`: no queue's channel can be named so).
+inline constexpr const char* finished_channel = "tasker$finished";
 
 /// Runs tasker.commit_changes if there is anything to write, sends the PGMQ messages and
 /// archives the read ones, and commits (one round trip).
@@ -170,6 +178,11 @@ void commit(write_transaction& tx, const changeset& cs, const std::vector<task_r
 struct store::impl {
     store_config config;
     pq::pool pool;
+
+    // Waiting for tasks to finish: fed by the listener, which starts with the first wait.
+    detail::finish_watch finished;
+    std::mutex listener_mutex;
+    std::unique_ptr<pq::listener> finish_listener; // after `finished`: destroyed before it
 
     std::mutex random_mutex;
     uuid_generator id_source; // task ids
@@ -184,6 +197,8 @@ struct store::impl {
 
     task_id next_id();
     std::uint64_t next_random();
+    /// Starts the listener on `finished_channel`, once.
+    void listen_for_finished();
 
     template <class T, class F>
     awaitable<result<T>> run(F f, std::string_view doing)

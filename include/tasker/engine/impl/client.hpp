@@ -102,8 +102,11 @@ awaitable<result<task_view>> client<Store>::wait_until_finished(task_id id, time
         if (clock_.now() >= deadline)
             co_return error{errc::timeout, "task " + id.to_string() + " is still " +
                                                std::string(to_string(t->state))};
-        // Stores that can tell when something changed are waited on; others are polled.
-        if constexpr (requires { store_.wait_for_change(seen, deadline); })
+        // Stores that can tell when the task (or anything) changed are waited on; others are
+        // polled.
+        if constexpr (requires { store_.wait_for_finish(id, seen, deadline); })
+            co_await store_.wait_for_finish(id, seen, deadline);
+        else if constexpr (requires { store_.wait_for_change(seen, deadline); })
             co_await store_.wait_for_change(seen, deadline);
         else
             co_await clock_.wait_until(std::min(deadline, clock_.now() + milliseconds(50)));

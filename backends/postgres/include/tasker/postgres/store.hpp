@@ -97,6 +97,18 @@ public:
     awaitable<result<std::vector<task_summary>>> list_tasks(task_filter filter);
     awaitable<result<std::vector<dead_letter>>> dead_letters(std::size_t limit);
 
+    // Waiting for tasks to finish (tasker::client::wait_until_finished waits with these).
+
+    /// Counts what the store heard of tasks finishing: read it, look at the task, and if it
+    /// has not finished, `wait_for_finish(id, seen, deadline)`.
+    std::uint64_t version() const;
+    /// Completes once task `id` may have finished since `version()` was `seen`: it ended, in
+    /// any process on this database (each commit that ends tasks names them on the channel
+    /// `tasker$finished`), or the store's listener (re)subscribed and a notification may have
+    /// been missed. Or at `deadline`. Other tasks ending do not wake it. The listener, a
+    /// connection of its own, starts with the first wait.
+    awaitable<void> wait_for_finish(task_id id, std::uint64_t seen, time_point deadline);
+
     // Reading the PGMQ queues of this database in the store's own transactions (the engines
     // use these next to a tasker::pgmq::broker: see tasker::store_reads_queues).
 
