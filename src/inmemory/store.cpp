@@ -1,6 +1,7 @@
 #include <tasker/inmemory/store.hpp>
 
 #include <tasker/detail/seed_or_random.hpp>
+#include <tasker/engine/claim_verdict.hpp>
 #include <tasker/messaging/queue_name.hpp>
 #include <tasker/state/step_machine.hpp>
 
@@ -348,10 +349,9 @@ std::vector<claim_outcome> store::claim_steps_now(std::span<const claim_request>
             }
             auto& s = t->status[req.ref.step];
             auto& d = t->data[req.ref.step];
-            const bool owners_again = s.state == step_state::in_progress && s.attempts == req.attempt &&
-                                      !req.owner.is_nil() && d.lease_owner == req.owner;
-            if ((s.state == step_state::enqueued && s.attempts + 1 == req.attempt) || owners_again) {
-                if (!owners_again) {
+            const auto verdict = judge_claim(s, step_lease{d.lease_until, d.lease_owner}, req, now);
+            if (verdict == claim_verdict::claim || verdict == claim_verdict::claim_kept) {
+                if (verdict == claim_verdict::claim) {
                     ++s.attempts;
                     d.lease_until = now + req.lease;
                     d.lease_owner = req.owner;
@@ -370,17 +370,13 @@ std::vector<claim_outcome> store::claim_steps_now(std::span<const claim_request>
                 c.correlation_id = t->correlation_id;
                 c.claimed_at = now;
                 c.lease_until = d.lease_until;
-            } else if (s.state == step_state::in_progress && s.attempts == req.attempt) {
-                if (d.lease_until > now) {
-                    o.status = claim_status::busy;
-                    o.retry_in = d.lease_until - now;
-                    continue;
-                }
-                // The worker holding this attempt stopped renewing its lease: it is lost.
+            } else if (verdict == claim_verdict::busy) {
+                o.status = claim_status::busy;
+                o.retry_in = d.lease_until - now;
+            } else if (verdict == claim_verdict::lost) {
                 s.last_error = error_kind::timeout;
                 s.retry_after.reset();
-                d.failure = std::make_unique<step_failure>(step_failure{
-                    error_kind::timeout, "worker lost: its lease on the step expired", std::nullopt, s.attempts});
+                d.failure = std::make_unique<step_failure>(lost_worker_failure(s.attempts));
                 t->move_step(req.ref.step, step_event::fail, now);
                 sh.outbox.push_back(
                     {orchestration_queue(), message{message_kind::step_result, req.ref.step, s.attempts, t->id}, {}});

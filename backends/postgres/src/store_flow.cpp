@@ -4,6 +4,8 @@
 
 #include "pq/pgmq_tables.hpp"
 
+#include <tasker/engine/claim_verdict.hpp>
+
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -95,18 +97,19 @@ result<std::vector<claim_outcome>> store::impl::claim(write_transaction& tx, con
         }
         auto& s = t->status[req.ref.step];
         auto& r = t->steps[req.ref.step];
-        // A claim asked again by its owner (its answer was lost) is the owner's still.
-        const bool owners_again = s.state == step_state::in_progress && s.attempts == req.attempt &&
-                                  !req.owner.is_nil() && r.lease_owner == req.owner && r.lease_until_us;
-        if ((s.state == step_state::enqueued && s.attempts + 1 == req.attempt) || owners_again) {
-            if (!owners_again) {
-                const auto lease_us = to_us(req.lease);
-                ++s.attempts;
-                r.new_lease_us = lease_us;
-                r.lease_until_us = now_us + lease_us;
-                r.lease_owner = req.owner;
-                cs.move_step(*t, req.ref.step, step_event::claim);
-            }
+        const step_lease lease{r.lease_until_us ? std::optional(from_us(*r.lease_until_us)) : std::nullopt,
+                               r.lease_owner};
+        switch (judge_claim(s, lease, req, now)) {
+        case claim_verdict::claim: {
+            const auto lease_us = to_us(req.lease);
+            ++s.attempts;
+            r.new_lease_us = lease_us;
+            r.lease_until_us = now_us + lease_us;
+            r.lease_owner = req.owner;
+            cs.move_step(*t, req.ref.step, step_event::claim);
+            [[fallthrough]];
+        }
+        case claim_verdict::claim_kept:
             o.status = claim_status::claimed;
             o.claim.ref = req.ref;
             o.claim.attempt = s.attempts;
@@ -114,23 +117,21 @@ result<std::vector<claim_outcome>> store::impl::claim(write_transaction& tx, con
             o.claim.claimed_at = now;
             o.claim.lease_until = from_us(*r.lease_until_us);
             claimed.push_back(k);
-        } else if (s.state == step_state::in_progress && s.attempts == req.attempt) {
-            if (r.lease_until_us && *r.lease_until_us > now_us) {
-                o.status = claim_status::busy;
-                o.retry_in = from_us(*r.lease_until_us) - now;
-                continue;
-            }
-            // The worker holding this attempt stopped renewing its lease: it is lost.
+            break;
+        case claim_verdict::busy:
+            o.status = claim_status::busy;
+            o.retry_in = from_us(*r.lease_until_us) - now;
+            break;
+        case claim_verdict::lost:
             s.last_error = error_kind::timeout;
             s.retry_after.reset();
-            r.failure = step_failure{error_kind::timeout, "worker lost: its lease on the step expired", std::nullopt,
-                                     s.attempts};
+            r.failure = lost_worker_failure(s.attempts);
             r.set_failure = true;
             cs.move_step(*t, req.ref.step, step_event::fail);
             cs.send(orchestration_queue(), message{message_kind::step_result, req.ref.step, s.attempts, t->id});
             o.status = claim_status::lost;
-        } else {
-            o.status = claim_status::stale;
+            break;
+        case claim_verdict::stale: o.status = claim_status::stale; break;
         }
     }
 
