@@ -527,9 +527,11 @@ TEST_CASE("postgres store: a wait for a task ends when another process ends it, 
     });
     // Another task ends: heard (the version moves), and the waiter sleeps on.
     REQUIRE(test::await_value(elsewhere.apply_action(other, action::cancel{})) == task_state::cancelled);
-    while (waiting.version() == seen)
+    const auto give_up = std::chrono::steady_clock::now() + 60s;
+    while (waiting.version() == seen && std::chrono::steady_clock::now() < give_up)
         std::this_thread::yield();
     const auto other_heard = waiting.version();
+    REQUIRE(other_heard > seen);
     REQUIRE(test::await_value(elsewhere.apply_action(mine, action::cancel{})) == task_state::cancelled);
     waiter.join();
     CHECK(woke_at > other_heard); // woken by its own task's end, not the other's
