@@ -4,8 +4,6 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
-#include <algorithm>
-
 namespace tasker::postgres::detail {
 
 std::uint64_t finish_watch::epoch() const
