@@ -90,6 +90,11 @@ struct error {
     boost::system::error_code code;
     std::string message;
     std::vector<problem> problems;
+    /// Where a backend's error came from, in that backend's own terms: a SQLSTATE in
+    /// `postgres::sqlstate_category()`, an AMQP reply code or a rabbitmq-c status in the
+    /// RabbitMQ backend's categories. Those categories map onto `condition` as `code` does.
+    /// Empty (`!origin`) for errors the core made itself.
+    boost::system::error_code origin;
 
     error() = default;
     error(boost::system::error_code c, std::string msg = {}) : code(c), message(std::move(msg)) {}

@@ -3,7 +3,7 @@
 
 #include <tasker/clock.hpp>
 #include <tasker/engine/client.hpp>
-#include <tasker/engine/decision.hpp>
+#include <tasker/core/decision.hpp>
 #include <tasker/engine/handler_registry.hpp>
 #include <tasker/engine/orchestrator.hpp>
 #include <tasker/engine/step_context.hpp>

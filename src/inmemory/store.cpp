@@ -1,7 +1,7 @@
 #include <tasker/inmemory/store.hpp>
 
 #include <tasker/detail/seed_or_random.hpp>
-#include <tasker/engine/claim_verdict.hpp>
+#include <tasker/core/claim_verdict.hpp>
 #include <tasker/messaging/queue_name.hpp>
 #include <tasker/state/step_machine.hpp>
 

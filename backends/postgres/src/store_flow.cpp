@@ -4,7 +4,7 @@
 
 #include "pq/pgmq_tables.hpp"
 
-#include <tasker/engine/claim_verdict.hpp>
+#include <tasker/core/claim_verdict.hpp>
 
 #include <boost/json/serialize.hpp>
 

@@ -8,7 +8,7 @@
 #include "pq/listener.hpp"
 #include "pq/pool.hpp"
 
-#include <tasker/engine/decision.hpp>
+#include <tasker/core/decision.hpp>
 #include <tasker/messaging/queue_name.hpp>
 #include <tasker/model/uuid.hpp>
 

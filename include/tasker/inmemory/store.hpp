@@ -3,7 +3,7 @@
 #include <tasker/asio.hpp>
 #include <tasker/clock.hpp>
 #include <tasker/detail/waiter_list.hpp>
-#include <tasker/engine/decision.hpp>
+#include <tasker/core/decision.hpp>
 #include <tasker/error.hpp>
 #include <tasker/messaging/message_sink.hpp>
 #include <tasker/model/template_registry.hpp>

@@ -4,15 +4,11 @@
 // a connection of its own; the awaiting coroutine resumes on its own executor.
 
 #include <tasker/asio.hpp>
+#include <tasker/detail/call_on_backend_thread.hpp>
 #include <tasker/error.hpp>
 
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/prefer.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <pqxx/pqxx>
 
@@ -109,23 +105,11 @@ public:
     template <class T, class F>
     awaitable<result<T>> run(F f, std::string_view doing)
     {
-        // Named, not built inside the co_await: g++ 12 destroys such temporaries twice.
-        auto initiation = [this, f = std::move(f), doing](auto handler) mutable {
-            // `work` keeps the caller's io_context running while the statement does. It
-            // travels with the completion and ends on the caller's thread: ended on a pool
-            // thread, it could touch an io_context the caller has already destroyed.
-            auto target = asio::get_associated_executor(handler);
-            auto work = asio::prefer(target, asio::execution::outstanding_work.tracked);
-            asio::post(threads_, [this, f = std::move(f), doing, handler = std::move(handler), target,
-                                  work = std::move(work)]() mutable {
-                result<T> r = call<T>(f, doing);
-                asio::post(target, [handler = std::move(handler), r = std::move(r), work = std::move(work)]() mutable {
-                    std::move(handler)(std::move(r));
-                });
-            });
+        auto job = [this, f = std::move(f), doing](const tasker::detail::backend_reply<T>& reply) mutable {
+            reply(call<T>(f, doing));
         };
-        co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(result<T>)>(
-            std::move(initiation), asio::use_awaitable);
+        auto to_pool = [this](auto posted) { asio::post(threads_, std::move(posted)); };
+        return tasker::detail::call_on_backend_thread<T>(to_pool, std::move(job));
     }
 
     /// Runs `f(pqxx::connection&)` on the calling thread (for setup code and tools).

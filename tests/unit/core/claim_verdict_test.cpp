@@ -1,4 +1,4 @@
-#include <tasker/engine/claim_verdict.hpp>
+#include <tasker/core/claim_verdict.hpp>
 
 #include "support/catch.hpp"
 

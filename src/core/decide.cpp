@@ -1,4 +1,4 @@
-#include <tasker/engine/decision.hpp>
+#include <tasker/core/decision.hpp>
 #include <tasker/retry/backoff.hpp>
 #include <tasker/state/step_machine.hpp>
 #include <tasker/state/task_machine.hpp>

@@ -1,4 +1,4 @@
-#include <tasker/engine/decision.hpp>
+#include <tasker/core/decision.hpp>
 
 #include "support/templates.hpp"
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <tasker/engine/decision.hpp>
+#include <tasker/core/decision.hpp>
 #include <tasker/model/time.hpp>
 #include <tasker/model/uuid.hpp>
 #include <tasker/store/step_claim.hpp>
