@@ -3,6 +3,7 @@
 #include <tasker/state/step_machine.hpp>
 #include <tasker/state/task_machine.hpp>
 
+#include <ostream>
 #include <string>
 #include <unordered_map>
 
@@ -17,7 +18,21 @@ void decision::clear() noexcept
     failed_steps.clear();
 }
 
-void apply(step_status& s, const step_change& c) noexcept
+std::string_view to_string(outgoing_queue q) noexcept
+{
+    switch (q) {
+    case outgoing_queue::worker: return "worker";
+    case outgoing_queue::orchestration: return "orchestration";
+    }
+    return "unknown outgoing_queue";
+}
+
+std::ostream& operator<<(std::ostream& os, outgoing_queue q)
+{
+    return os << to_string(q);
+}
+
+void apply_step_change(step_status& s, const step_change& c) noexcept
 {
     s.state = c.to;
     if (c.event == step_event::reset) {
@@ -39,7 +54,7 @@ double unit_random(std::uint64_t random, std::uint64_t salt) noexcept
     return static_cast<double>(z >> 11) * 0x1.0p-53;
 }
 
-// One decision in the making: the task state and a scratch copy of step states that
+// One decision in the making: the task state and a working copy of step states that
 // follow each change, so later rules see earlier changes.
 class decider {
 public:
@@ -48,9 +63,9 @@ public:
         : tmpl_(tmpl), task_(task), state_(state), steps_(steps), random_(random), out_(out)
     {
         out_.clear();
-        out_.scratch.assign(steps.size(), step_state::pending);
+        out_.working_states.assign(steps.size(), step_state::pending);
         for (std::size_t i = 0; i < steps.size(); ++i)
-            out_.scratch[i] = steps[i].state;
+            out_.working_states[i] = steps[i].state;
     }
 
     result<void> operator()(const input::start&)
@@ -121,7 +136,7 @@ public:
     result<void> operator()(const input::resolve_task&) { return move_task(task_event::manual_resolution); }
 
 private:
-    std::vector<step_state>& states() { return out_.scratch; }
+    std::vector<step_state>& states() { return out_.working_states; }
 
     // Each result moves its step; then the task, if any step moved, is evaluated once:
     // `step_failed` if any of them failed, else `step_completed`.
@@ -171,7 +186,7 @@ private:
             if (auto r = move_step(in.step, step_event::wait_for_retry); !r)
                 return r.error();
             const auto delay = backoff_delay(policy, s.attempts, s.retry_after, unit_random(random_, in.step));
-            send(destination::orchestration, message_kind::retry_due, in.step, s.attempts, delay);
+            send(outgoing_queue::orchestration, message_kind::retry_due, in.step, s.attempts, delay);
         } else if (auto r = move_step(in.step, step_event::give_up); !r) {
             return r.error();
         }
@@ -201,7 +216,7 @@ private:
         return {};
     }
 
-    void send(destination to, message_kind kind, std::uint32_t step, std::uint32_t attempt, duration delay = {})
+    void send(outgoing_queue to, message_kind kind, std::uint32_t step, std::uint32_t attempt, duration delay = {})
     {
         out_.messages.push_back({to, message{kind, step, attempt, task_}, delay});
     }
@@ -214,7 +229,7 @@ private:
             return r;
         // A step reset in this decision counts its attempts from zero again.
         const std::uint32_t done = reset_step_ == i ? 0 : steps_[i].attempts;
-        send(destination::worker, message_kind::step_ready, i, done + 1);
+        send(outgoing_queue::worker, message_kind::step_ready, i, done + 1);
         return {};
     }
 
@@ -411,6 +426,16 @@ result<decision_input> operator_input(const task_template& tmpl, const task_id& 
         return input::reset_step{*i};
     }
     return input::resolve_task{};
+}
+
+std::optional<std::pair<std::uint32_t, json_ptr>> resolved_step_result(const decision_input& in,
+                                                                        const operator_action& a)
+{
+    const auto* step = std::get_if<input::resolve_step>(&in);
+    const auto* resolve = std::get_if<action::resolve_step>(&a);
+    if (!step || !resolve)
+        return std::nullopt;
+    return std::pair{step->step, resolve->result};
 }
 
 } // namespace tasker

@@ -1,7 +1,9 @@
 #include <tasker/inmemory/store.hpp>
 
-#include <tasker/detail/seed_or_random.hpp>
 #include <tasker/core/claim_verdict.hpp>
+#include <tasker/core/dead_letter_reason.hpp>
+#include <tasker/core/replay_changes.hpp>
+#include <tasker/detail/seed_or_random.hpp>
 #include <tasker/messaging/queue_name.hpp>
 #include <tasker/state/step_machine.hpp>
 
@@ -68,7 +70,7 @@ constexpr std::size_t shard_count = 16; // a power of two
 struct store::shard {
     mutable std::mutex mutex;
     boost::unordered_flat_map<task_id, std::unique_ptr<task_record>, std::hash<task_id>> tasks;
-    decision scratch;               // reused: decisions on the hot path allocate nothing
+    decision reused;                // decisions on the hot path allocate nothing
     std::vector<envelope> outbox;   // messages of the current critical section
     bool changed = false;
     std::deque<task_id> finished;   // oldest first
@@ -128,29 +130,23 @@ void store::for_each_shard(const Items& items, F&& f) const
 
 void store::commit(shard& sh, task_record& t, const decision& d, time_point now)
 {
-    // Changes are appended in the order the core made them (their `seq`).
-    auto tc = d.task_changes.begin();
-    auto sc = d.step_changes.begin();
     const std::uint32_t base = t.seq;
-    while (tc != d.task_changes.end() || sc != d.step_changes.end()) {
-        if (sc == d.step_changes.end() || (tc != d.task_changes.end() && tc->seq < sc->seq)) {
+    replay_changes(
+        d, t.status,
+        [&](const task_change& c) {
             --sh.state_counts[static_cast<std::size_t>(t.state)];
-            ++sh.state_counts[static_cast<std::size_t>(tc->to)];
-            t.state = tc->to;
-            t.task_transitions.push_back({base + tc->seq + 1, tc->from, tc->to, tc->event, now});
-            ++tc;
-        } else {
-            auto& st = t.status[sc->step];
-            apply(st, *sc);
-            if (sc->event == step_event::reset)
-                t.data[sc->step].failure.reset();
-            t.step_transitions.push_back({base + sc->seq + 1, sc->step, st.attempts, sc->from, sc->to, sc->event, now});
-            ++sc;
-        }
-    }
+            ++sh.state_counts[static_cast<std::size_t>(c.to)];
+            t.state = c.to;
+            t.task_transitions.push_back({base + c.seq + 1, c.from, c.to, c.event, now});
+        },
+        [&](const step_change& c) {
+            if (clears_failure(c))
+                t.data[c.step].failure.reset();
+            t.step_transitions.push_back({base + c.seq + 1, c.step, t.status[c.step].attempts, c.from, c.to, c.event, now});
+        });
     t.seq = base + static_cast<std::uint32_t>(d.task_changes.size() + d.step_changes.size());
     for (const auto& m : d.messages)
-        sh.outbox.push_back({m.to == destination::worker ? t.worker_queue : orchestration_queue(), m.msg, m.delay});
+        sh.outbox.push_back({m.to == outgoing_queue::worker ? t.worker_queue : orchestration_queue(), m.msg, m.delay});
     if (d.dead_letter)
         record_dead_letter(t, d, now);
     if (!d.empty()) {
@@ -165,19 +161,11 @@ void store::commit(shard& sh, task_record& t, const decision& d, time_point now)
 
 void store::record_dead_letter(const task_record& t, const decision& d, time_point now)
 {
-    dead_letter dl{t.id, t.tmpl->key(), {}, {}, now};
-    for (auto i : d.failed_steps) {
-        const auto& name = t.tmpl->steps[i].name;
-        dl.failed_steps.push_back(name);
-        if (!dl.reason.empty())
-            dl.reason += "; ";
-        dl.reason += "step '" + name + "' failed";
-        if (const auto& f = t.data[i].failure) {
-            dl.reason += " after " + std::to_string(t.status[i].attempts) + " attempt" +
-                         (t.status[i].attempts == 1 ? "" : "s") + " (" + std::string(to_string(f->kind)) +
-                         "): " + f->message;
-        }
-    }
+    std::vector<const step_failure*> failures;
+    for (auto i : d.failed_steps)
+        failures.push_back(t.data[i].failure.get());
+    auto summary = summarize_dead_letter(*t.tmpl, t.status, d.failed_steps, failures);
+    dead_letter dl{t.id, t.tmpl->key(), std::move(summary.reason), std::move(summary.failed_steps), now};
     std::lock_guard lock(dead_letters_mutex_);
     dead_letters_.push_back(std::move(dl));
 }
@@ -235,7 +223,7 @@ result<task_created> store::create_task_now(new_task nt)
     return created->front();
 }
 
-result<store::resolved_task> store::resolve(const new_task& nt) const
+result<store::task_placement> store::place(const new_task& nt) const
 {
     if (!nt.tmpl)
         return error{errc::template_not_found, "new_task has no template"};
@@ -245,16 +233,16 @@ result<store::resolved_task> store::resolve(const new_task& nt) const
     auto q = worker_queue(nt.tmpl->namespace_name);
     if (!q)
         return q.error();
-    return resolved_task{std::move(*registered), *q};
+    return task_placement{std::move(*registered), *q};
 }
 
 result<std::vector<task_created>> store::create_tasks_now(std::span<new_task> batch)
 {
     // All or nothing: whatever could refuse a task is checked for every task first.
-    std::vector<resolved_task> resolved;
+    std::vector<task_placement> resolved;
     resolved.reserve(batch.size());
     for (std::size_t k = 0; k < batch.size(); ++k) {
-        auto r = resolve(batch[k]);
+        auto r = place(batch[k]);
         if (!r)
             return in_batch(r.error(), k, batch.size());
         resolved.push_back(std::move(*r));
@@ -305,7 +293,7 @@ result<std::vector<task_created>> store::create_tasks_now(std::span<new_task> ba
     return out;
 }
 
-result<task_created> store::create_locked(shard& sh, new_task& nt, const resolved_task& rt, const task_id& id,
+result<task_created> store::create_locked(shard& sh, new_task& nt, const task_placement& rt, const task_id& id,
                                           time_point now)
 {
     auto rec = std::make_unique<task_record>(id, rt.tmpl, rt.queue);
@@ -322,10 +310,10 @@ result<task_created> store::create_locked(shard& sh, new_task& nt, const resolve
     t.step_transitions.reserve(4 * n + 1);
     t.task_transitions.reserve(2 * n + 4);
 
-    if (auto r = decide(*t.tmpl, id, t.state, t.status, input::start{}, sh.random.random(), sh.scratch); !r)
+    if (auto r = decide(*t.tmpl, id, t.state, t.status, input::start{}, sh.random.random(), sh.reused); !r)
         return r.error();
     ++sh.state_counts[static_cast<std::size_t>(task_state::pending)];
-    commit(sh, t, sh.scratch, now);
+    commit(sh, t, sh.reused, now);
     sh.tasks.emplace(id, std::move(rec));
     sh.changed = true;
     return task_created{id, true};
@@ -349,15 +337,23 @@ std::vector<claim_outcome> store::claim_steps_now(std::span<const claim_request>
             }
             auto& s = t->status[req.ref.step];
             auto& d = t->data[req.ref.step];
-            const auto verdict = judge_claim(s, step_lease{d.lease_until, d.lease_owner}, req, now);
-            if (verdict == claim_verdict::claim || verdict == claim_verdict::claim_kept) {
-                if (verdict == claim_verdict::claim) {
-                    ++s.attempts;
-                    d.lease_until = now + req.lease;
-                    d.lease_owner = req.owner;
-                    t->move_step(req.ref.step, step_event::claim, now);
-                }
-                o.status = claim_status::claimed;
+            auto settled = settle_claim(s, step_lease{d.lease_until, d.lease_owner}, req, now);
+            o.status = settled.answer;
+            if (settled.new_lease) {
+                d.lease_until = *settled.lease_until;
+                d.lease_owner = req.owner;
+            }
+            if (settled.failure)
+                d.failure = std::make_unique<step_failure>(std::move(*settled.failure));
+            if (settled.event)
+                t->move_step(req.ref.step, *settled.event, now);
+            if (settled.to_orchestration) {
+                sh.outbox.push_back({orchestration_queue(), *settled.to_orchestration, {}});
+                sh.changed = true;
+            }
+            if (settled.answer == claim_status::busy)
+                o.retry_in = settled.retry_in;
+            if (settled.answer == claim_status::claimed) {
                 auto& c = o.claim;
                 c.ref = req.ref;
                 c.attempt = s.attempts;
@@ -369,21 +365,7 @@ std::vector<claim_outcome> store::claim_steps_now(std::span<const claim_request>
                     c.ancestor_results.emplace_back(a, t->data[a].result);
                 c.correlation_id = t->correlation_id;
                 c.claimed_at = now;
-                c.lease_until = d.lease_until;
-            } else if (verdict == claim_verdict::busy) {
-                o.status = claim_status::busy;
-                o.retry_in = d.lease_until - now;
-            } else if (verdict == claim_verdict::lost) {
-                s.last_error = error_kind::timeout;
-                s.retry_after.reset();
-                d.failure = std::make_unique<step_failure>(lost_worker_failure(s.attempts));
-                t->move_step(req.ref.step, step_event::fail, now);
-                sh.outbox.push_back(
-                    {orchestration_queue(), message{message_kind::step_result, req.ref.step, s.attempts, t->id}, {}});
-                sh.changed = true;
-                o.status = claim_status::lost;
-            } else {
-                o.status = claim_status::stale;
+                c.lease_until = *settled.lease_until;
             }
         }
         flush(sh);
@@ -400,8 +382,7 @@ std::vector<bool> store::extend_leases_now(std::span<const lease_extension> exts
             auto* t = sh.find(exts[k].ref.task);
             if (!t || exts[k].ref.step >= t->status.size())
                 continue;
-            const auto& s = t->status[exts[k].ref.step];
-            if (s.state == step_state::in_progress && s.attempts == exts[k].attempt) {
+            if (extends_lease(t->status[exts[k].ref.step], exts[k].attempt)) {
                 t->data[exts[k].ref.step].lease_until = now + exts[k].lease;
                 out[k] = true;
             }
@@ -420,23 +401,16 @@ std::vector<record_status> store::record_results_now(std::span<step_outcome> out
             auto* t = sh.find(o.ref.task);
             if (!t || o.ref.step >= t->status.size())
                 continue;
-            auto& s = t->status[o.ref.step];
-            if (s.state != step_state::in_progress || s.attempts != o.attempt)
-                continue; // too late: timed out, cancelled, resolved or taken over
+            auto settled = settle_result(t->status[o.ref.step], o);
+            if (!settled)
+                continue; // too late: nothing is written, `ignored`
             auto& d = t->data[o.ref.step];
-            if (o.success) {
+            if (settled->failure)
+                d.failure = std::make_unique<step_failure>(std::move(*settled->failure));
+            else
                 d.result = std::move(o.result);
-                t->move_step(o.ref.step, step_event::succeed, now);
-            } else {
-                step_failure f = o.failure ? std::move(*o.failure) : step_failure{};
-                f.attempt = s.attempts;
-                s.last_error = f.kind;
-                s.retry_after = f.retry_after;
-                d.failure = std::make_unique<step_failure>(std::move(f));
-                t->move_step(o.ref.step, step_event::fail, now);
-            }
-            sh.outbox.push_back(
-                {orchestration_queue(), message{message_kind::step_result, o.ref.step, o.attempt, t->id}, {}});
+            t->move_step(o.ref.step, settled->event, now);
+            sh.outbox.push_back({orchestration_queue(), settled->to_orchestration, {}});
             sh.changed = true;
             out[k] = record_status::recorded;
         }
@@ -461,8 +435,8 @@ void store::process_now(std::span<const message> events)
             if (!t)
                 continue;
             for (const auto& in : inputs)
-                if (decide(*t->tmpl, t->id, t->state, t->status, in, sh.random.random(), sh.scratch))
-                    commit(sh, *t, sh.scratch, now);
+                if (decide(*t->tmpl, t->id, t->state, t->status, in, sh.random.random(), sh.reused))
+                    commit(sh, *t, sh.reused, now);
         }
         flush(sh);
     });
@@ -480,11 +454,11 @@ result<task_state> store::apply_action_now(const task_id& id, const operator_act
     if (!wanted)
         return wanted.error();
     const auto& in = *wanted;
-    if (auto r = decide(*t->tmpl, t->id, t->state, t->status, in, sh.random.random(), sh.scratch); !r)
+    if (auto r = decide(*t->tmpl, t->id, t->state, t->status, in, sh.random.random(), sh.reused); !r)
         return r.error();
-    if (const auto* r = std::get_if<input::resolve_step>(&in))
-        t->data[r->step].result = std::get<action::resolve_step>(a).result;
-    commit(sh, *t, sh.scratch, clock_.now());
+    if (auto resolved = resolved_step_result(in, a))
+        t->data[resolved->first].result = std::move(resolved->second);
+    commit(sh, *t, sh.reused, clock_.now());
     flush(sh);
     return t->state;
 }

@@ -11,8 +11,11 @@
 #include <tasker/store/operator_action.hpp>
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <span>
+#include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -48,12 +51,15 @@ struct step_change {
     friend bool operator==(const step_change&, const step_change&) = default;
 };
 
-/// Where a message of a decision goes: the task's namespace worker queue, or the
+/// Which queue a message of a decision goes to: the task's namespace worker queue, or the
 /// orchestration queue.
-enum class destination : std::uint8_t { worker, orchestration };
+enum class outgoing_queue : std::uint8_t { worker, orchestration };
+
+std::string_view to_string(outgoing_queue q) noexcept;
+std::ostream& operator<<(std::ostream& os, outgoing_queue q);
 
 struct outgoing_message {
-    destination to;
+    outgoing_queue to;
     message msg;
     duration delay{};
     friend bool operator==(const outgoing_message&, const outgoing_message&) = default;
@@ -90,8 +96,9 @@ struct decision {
     bool empty() const noexcept { return task_changes.empty() && step_changes.empty() && messages.empty(); }
     void clear() noexcept;
 
-    // Working copy of step states while deciding (kept for its capacity).
-    std::vector<step_state> scratch;
+    /// Not part of the output: `decide`'s working copy of the step states, kept here for its
+    /// capacity so that a reused `decision` allocates nothing.
+    std::vector<step_state> working_states;
 };
 
 /// The pure decision core (DESIGN "Flow of one task"): given a task's template, its state,
@@ -128,6 +135,16 @@ result<decision_input> operator_input(const task_template& tmpl, const task_id& 
 
 /// Applies a step change to a status the way every store must: the new state, and for
 /// `reset` a fresh attempt count.
-void apply(step_status& s, const step_change& c) noexcept;
+void apply_step_change(step_status& s, const step_change& c) noexcept;
+
+/// Whether a step change clears the failure recorded with the step (a `reset` does: the
+/// step starts over).
+constexpr bool clears_failure(const step_change& c) noexcept { return c.event == step_event::reset; }
+
+/// The result an operator's action gives a step: for `action::resolve_step`, the step's index
+/// (as `in`, made by `operator_input`, names it) and the result the operator supplied. None
+/// for any other action.
+std::optional<std::pair<std::uint32_t, json_ptr>> resolved_step_result(const decision_input& in,
+                                                                        const operator_action& a);
 
 } // namespace tasker

@@ -96,14 +96,14 @@ private:
     template <class Items, class F>
     void for_each_shard(const Items& items, F&& f) const;
     /// What a new task is created with: its registered template and its worker queue.
-    struct resolved_task {
+    struct task_placement {
         template_ptr tmpl;
         queue_name queue;
     };
     /// `t`'s registered template and queue, or why it cannot be created: checked for a whole
     /// batch before any task of it is.
-    result<resolved_task> resolve(const new_task& t) const;
-    result<task_created> create_locked(shard& sh, new_task& t, const resolved_task& rt, const task_id& id,
+    result<task_placement> place(const new_task& t) const;
+    result<task_created> create_locked(shard& sh, new_task& t, const task_placement& rt, const task_id& id,
                                        time_point now);
     void commit(shard& sh, task_record& t, const decision& d, time_point now);
     void record_dead_letter(const task_record& t, const decision& d, time_point now);

@@ -33,7 +33,7 @@ struct task_model {
         }
         for (const auto& c : d.step_changes) {
             REQUIRE(steps[c.step].state == c.from);
-            apply(steps[c.step], c);
+            apply_step_change(steps[c.step], c);
         }
         return r;
     }
@@ -115,7 +115,7 @@ TEST_CASE("decide: start enqueues the roots and records the task's path", "[unit
     REQUIRE(t.d.step_changes.size() == 1);
     CHECK(t.d.step_changes[0] == step_change{0, step_state::pending, step_state::enqueued, step_event::enqueue, 2});
     REQUIRE(t.d.messages.size() == 1);
-    CHECK(t.d.messages[0].to == destination::worker);
+    CHECK(t.d.messages[0].to == outgoing_queue::worker);
     CHECK(t.d.messages[0].msg == message{message_kind::step_ready, 0, 1, t.id});
     // seq orders task and step changes together: start, ready_steps_found, enqueue, steps_enqueued
     CHECK(t.d.task_changes[0].seq == 0);
@@ -155,7 +155,7 @@ TEST_CASE("decide: a retryable failure waits for its backoff, then retries", "[u
     CHECK(t.steps[0].state == step_state::waiting_for_retry);
     CHECK(t.state == task_state::waiting_for_retry);
     REQUIRE(t.d.messages.size() == 1);
-    CHECK(t.d.messages[0].to == destination::orchestration);
+    CHECK(t.d.messages[0].to == outgoing_queue::orchestration);
     CHECK(t.d.messages[0].msg.kind == message_kind::retry_due);
     CHECK(t.d.messages[0].delay == 100ms);
 

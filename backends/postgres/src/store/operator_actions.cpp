@@ -1,0 +1,44 @@
+#include "store/store_state.hpp"
+
+#include <tasker/core/decision.hpp>
+
+// Operator actions (cancel, resolve or reset a step, resolve a task): the core turns each into a
+// decision input (operator_input), decides, and the store commits it like any other decision.
+
+namespace tasker::postgres {
+
+using namespace detail;
+
+awaitable<result<task_state>> store::apply_action(task_id id, operator_action a)
+{
+    auto op = [impl = impl_.get(), id, a = std::move(a)](pqxx::connection& c) -> result<task_state> {
+        write_transaction tx(c);
+        auto [rows, now_us] = impl->lock_tasks(tx, {id});
+        if (rows.empty())
+            return error{errc::task_not_found, "no task " + id.to_string()};
+        auto& t = rows.front();
+        if (auto loaded = impl->load_templates(tx.statements(), {&t}); !loaded)
+            return loaded.error();
+
+        const auto wanted = operator_input(*t.tmpl, t.id, a);
+        if (!wanted)
+            return wanted.error();
+        const auto& in = *wanted;
+
+        decision d;
+        if (auto r = decide(*t.tmpl, t.id, t.state, t.status, in, impl->next_random(), d); !r)
+            return r.error(); // nothing written: the transaction rolls back
+        changeset cs(now_us, impl->config.route);
+        cs.apply(t, d);
+        if (auto resolved = resolved_step_result(in, a)) {
+            auto& row = t.steps[resolved->first];
+            row.result = std::move(resolved->second);
+            row.set_result = true;
+        }
+        commit(tx, cs, {&t});
+        return t.state;
+    };
+    co_return co_await impl_->run<task_state>(std::move(op), "apply_action");
+}
+
+} // namespace tasker::postgres

@@ -1,0 +1,158 @@
+#include "store/store_state.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+
+// Reads for clients and operators: a task with its steps and history, listings, dead letters.
+
+namespace tasker::postgres {
+
+using namespace detail;
+
+awaitable<result<task_view>> store::get_task(task_id id)
+{
+    static constexpr statement task{
+        "tasker_view_task",
+        "SELECT template_id, state, context::text, identity_key, correlation_id, "
+        "(extract(epoch FROM created_at) * 1000000)::bigint, (extract(epoch FROM updated_at) * 1000000)::bigint "
+        "FROM tasker.tasks WHERE id = $1::uuid"};
+    static constexpr statement steps{
+        "tasker_view_steps",
+        "SELECT idx, state, attempts, result::text, error_kind, error_message, error_attempt, retry_after_us "
+        "FROM tasker.steps WHERE task_id = $1::uuid ORDER BY idx"};
+    // Both histories in the order they were made, numbered from 1 per task.
+    static constexpr statement history{
+        "tasker_view_history",
+        "SELECT h.idx, h.attempt, h.from_state, h.to_state, h.event, h.at_us FROM ("
+        " SELECT seq, NULL::integer AS idx, NULL::integer AS attempt, from_state::text, to_state::text, event::text,"
+        "  (extract(epoch FROM at) * 1000000)::bigint AS at_us FROM tasker.task_transitions WHERE task_id = $1::uuid"
+        " UNION ALL"
+        " SELECT seq, idx, attempt, from_state::text, to_state::text, event::text,"
+        "  (extract(epoch FROM at) * 1000000)::bigint FROM tasker.step_transitions WHERE task_id = $1::uuid"
+        ") AS h ORDER BY h.seq"};
+
+    auto op = [impl = impl_.get(), id](pqxx::connection& c) -> result<task_view> {
+        // One snapshot for the three reads: a view never mixes two moments of the task.
+        pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+        const auto key = id.to_string();
+        const auto rows = exec(tx, task, key);
+        if (rows.empty())
+            return error{errc::task_not_found, "no task " + key};
+        const auto& row = rows[0];
+        auto tmpl = impl->template_by_id(tx, row[0].as<std::int64_t>());
+        if (!tmpl)
+            return tmpl.error();
+        task_view v;
+        v.id = id;
+        v.tmpl = *tmpl;
+        v.state = task_state_from_string(row[1].c_str()).value();
+        v.context = parse_json_field(row[2]);
+        v.identity_key = row[3].c_str();
+        v.correlation_id = row[4].c_str();
+        v.created_at = from_us(row[5].as<std::int64_t>());
+        v.updated_at = from_us(row[6].as<std::int64_t>());
+        for (const auto& s : exec(tx, steps, key)) {
+            step_view sv;
+            sv.index = s[0].as<std::uint32_t>();
+            sv.name = sv.index < v.tmpl->steps.size() ? v.tmpl->steps[sv.index].name : std::string();
+            sv.state = step_state_from_string(s[1].c_str()).value();
+            sv.attempts = s[2].as<std::uint32_t>();
+            sv.result = parse_json_field(s[3]);
+            if (!s[4].is_null()) {
+                step_failure f;
+                f.kind = error_kind_from_string(s[4].c_str()).value();
+                f.message = s[5].is_null() ? std::string() : std::string(s[5].c_str());
+                f.attempt = s[6].is_null() ? 0 : s[6].as<std::uint32_t>();
+                if (!s[7].is_null())
+                    f.retry_after = std::chrono::microseconds(s[7].as<std::int64_t>());
+                sv.last_error = std::move(f);
+            }
+            v.steps.push_back(std::move(sv));
+        }
+        std::uint32_t seq = 0;
+        for (const auto& h : exec(tx, history, key)) {
+            const auto at = from_us(h[5].as<std::int64_t>());
+            if (h[0].is_null())
+                v.task_transitions.push_back({++seq, task_state_from_string(h[2].c_str()).value(),
+                                              task_state_from_string(h[3].c_str()).value(),
+                                              task_event_from_string(h[4].c_str()).value(), at});
+            else
+                v.step_transitions.push_back({++seq, h[0].as<std::uint32_t>(), h[1].as<std::uint32_t>(),
+                                              step_state_from_string(h[2].c_str()).value(),
+                                              step_state_from_string(h[3].c_str()).value(),
+                                              step_event_from_string(h[4].c_str()).value(), at});
+        }
+        tx.commit();
+        return v;
+    };
+    co_return co_await impl_->run<task_view>(std::move(op), "get_task");
+}
+
+awaitable<result<std::vector<task_summary>>> store::list_tasks(task_filter filter)
+{
+    // Newest first: v7 ids order by creation time, as in the in-memory store.
+    static constexpr statement list{
+        "tasker_list_tasks",
+        "SELECT t.id, t.template_id, t.state, (extract(epoch FROM t.created_at) * 1000000)::bigint, "
+        "(extract(epoch FROM t.updated_at) * 1000000)::bigint "
+        "FROM tasker.tasks AS t JOIN tasker.templates AS tp ON tp.id = t.template_id "
+        "WHERE ($1 = '' OR tp.namespace_name = $1) AND ($2 = '' OR t.state::text = $2) "
+        "ORDER BY t.id DESC LIMIT $3"};
+    auto op = [impl = impl_.get(), filter = std::move(filter)](pqxx::connection& c) -> result<std::vector<task_summary>> {
+        pqxx::read_transaction tx(c);
+        std::vector<task_summary> out;
+        const auto limit = static_cast<long long>(std::min<std::size_t>(filter.limit, 1'000'000));
+        const auto rows = exec(tx, list, filter.namespace_name.value_or(""),
+                               filter.state ? name_of(*filter.state) : std::string(), limit);
+        std::vector<std::int64_t> ids;
+        for (const auto& row : rows)
+            ids.push_back(row[1].as<std::int64_t>());
+        if (auto cached = impl->cache_templates(tx, std::move(ids)); !cached)
+            return cached.error();
+        out.reserve(rows.size());
+        for (const auto& row : rows) {
+            auto tmpl = impl->template_by_id(tx, row[1].as<std::int64_t>());
+            if (!tmpl)
+                return tmpl.error();
+            out.push_back({parse_uuid(row[0]), (*tmpl)->key(), task_state_from_string(row[2].c_str()).value(),
+                           from_us(row[3].as<std::int64_t>()), from_us(row[4].as<std::int64_t>())});
+        }
+        return out;
+    };
+    co_return co_await impl_->run<std::vector<task_summary>>(std::move(op), "list_tasks");
+}
+
+awaitable<result<std::vector<dead_letter>>> store::dead_letters(std::size_t limit)
+{
+    static constexpr statement list{
+        "tasker_dead_letters",
+        "SELECT d.task_id, t.template_id, d.reason, d.failed_steps::text, (extract(epoch FROM d.at) * 1000000)::bigint "
+        "FROM tasker.dead_letters AS d JOIN tasker.tasks AS t ON t.id = d.task_id ORDER BY d.id DESC LIMIT $1"};
+    auto op = [impl = impl_.get(), limit](pqxx::connection& c) -> result<std::vector<dead_letter>> {
+        pqxx::read_transaction tx(c);
+        std::vector<dead_letter> out;
+        const auto rows = exec(tx, list, static_cast<long long>(std::min<std::size_t>(limit, 1'000'000)));
+        std::vector<std::int64_t> ids;
+        for (const auto& row : rows)
+            ids.push_back(row[1].as<std::int64_t>());
+        if (auto cached = impl->cache_templates(tx, std::move(ids)); !cached)
+            return cached.error();
+        for (const auto& row : rows) {
+            auto tmpl = impl->template_by_id(tx, row[1].as<std::int64_t>());
+            if (!tmpl)
+                return tmpl.error();
+            dead_letter dl{parse_uuid(row[0]), (*tmpl)->key(), row[2].c_str(), {}, from_us(row[4].as<std::int64_t>())};
+            const auto steps = parse_json_field(row[3]);
+            if (steps && steps->is_array())
+                for (const auto& s : steps->as_array())
+                    if (s.is_string())
+                        dl.failed_steps.emplace_back(s.as_string());
+            out.push_back(std::move(dl));
+        }
+        return out;
+    };
+    co_return co_await impl_->run<std::vector<dead_letter>>(std::move(op), "dead_letters");
+}
+
+} // namespace tasker::postgres
