@@ -81,12 +81,12 @@ void changeset::move_step(task_row& t, std::uint32_t step, step_event e)
     auto& s = t.status[step];
     const step_state from = s.state;
     s.state = step_machine::next(from, e).value(); // callers check `from` first
-    t.steps[step].changed = true;
-    t.touched = true;
+    t.steps[step].needs_update = true;
+    t.needs_update = true;
     step_transition(t, step, from, s.state, e);
 }
 
-void changeset::apply(task_row& t, const decision& d)
+void changeset::apply_decision(task_row& t, const decision& d)
 {
     replay_changes(
         d, t.status,
@@ -96,7 +96,7 @@ void changeset::apply(task_row& t, const decision& d)
         },
         [&](const step_change& c) {
             auto& row = t.steps[c.step];
-            row.changed = true;
+            row.needs_update = true;
             if (clears_failure(c)) {
                 row.failure.reset();
                 row.set_failure = true;
@@ -114,7 +114,7 @@ void changeset::apply(task_row& t, const decision& d)
         dead_letter(t, std::move(summary.reason), summary.failed_steps);
     }
     if (!d.empty())
-        t.touched = true;
+        t.needs_update = true;
 }
 
 bool changeset::empty() const noexcept
@@ -127,13 +127,13 @@ std::string changeset::to_json(const std::vector<task_row*>& tasks) const
     json::array task_rows;
     json::array step_rows;
     for (const auto* t : tasks) {
-        if (!t->touched || t->is_new)
+        if (!t->needs_update || t->is_new)
             continue;
         task_rows.push_back(json::object{
             {"id", t->id.to_string()}, {"from", name_of(t->read_state)}, {"to", name_of(t->state)}});
         for (std::uint32_t i = 0; i < t->steps.size(); ++i) {
             const auto& row = t->steps[i];
-            if (!row.changed)
+            if (!row.needs_update)
                 continue;
             const auto& s = t->status[i];
             json::object o{{"task", t->id.to_string()},
@@ -193,12 +193,11 @@ std::map<std::string, json::array> changeset::pgmq_sends() const
 
 void commit(write_transaction& tx, const changeset& cs, const std::vector<task_row*>& tasks)
 {
-    const bool any_row = std::any_of(tasks.begin(), tasks.end(), [](const task_row* t) { return t->touched && !t->is_new; });
+    const bool any_row = std::any_of(tasks.begin(), tasks.end(), [](const task_row* t) { return t->needs_update && !t->is_new; });
     // Literals rather than parameters: the simple protocol carries no parameters, and each
     // statement is a call of something already planned (a function, a prepared statement).
     // Each queue's messages go through a statement naming its table, planned once per
-    // connection: inserting through dynamic SQL in tasker.commit_changes was planned again in
-    // every transaction, 0.1 ms of a 0.3 ms orchestration commit (pgbench).
+    // connection (dynamic SQL inside tasker.commit_changes would be planned in every commit).
     std::string sql;
     const auto then = [&sql](const std::string& statement) { sql += (sql.empty() ? "" : "; ") + statement; };
     if (!cs.empty() || any_row)

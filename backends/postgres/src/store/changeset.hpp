@@ -38,10 +38,10 @@ public:
 
     /// Applies a decision of the core to `t` and records its writes: state changes in the
     /// order the core made them, then its messages and its dead letter.
-    void apply(task_row& t, const decision& d);
+    void apply_decision(task_row& t, const decision& d);
 
     bool empty() const noexcept;
-    /// The argument of tasker.commit_changes for `tasks` (existing rows that were touched).
+    /// The argument of tasker.commit_changes for `tasks` (existing rows that need an update).
     /// Its messages are there only on the outbox route: on the PGMQ route they are in
     /// `pgmq_sends()`.
     std::string to_json(const std::vector<task_row*>& tasks) const;

@@ -121,7 +121,7 @@ result<std::vector<claim_outcome>> store::impl::claim(write_transaction& tx, con
                 claim.ancestor_results.emplace_back(a, results[{claim.ref.task, a}]);
         }
     }
-    commit(tx, cs, pointers(rows));
+    commit(tx, cs, row_pointers(rows));
     return out;
 }
 
@@ -197,7 +197,7 @@ awaitable<result<std::vector<record_status>>> store::record_results(std::vector<
             cs.send(orchestration_queue(), settled->to_orchestration);
             out[k] = record_status::recorded;
         }
-        commit(tx, cs, pointers(rows));
+        commit(tx, cs, row_pointers(rows));
         return out;
     };
     co_return co_await impl_->run<std::vector<record_status>>(std::move(op), "record_results");

@@ -29,7 +29,7 @@ awaitable<result<task_state>> store::apply_action(task_id id, operator_action a)
         if (auto r = decide(*t.tmpl, t.id, t.state, t.status, in, impl->next_random(), d); !r)
             return r.error(); // nothing written: the transaction rolls back
         changeset cs(now_us, impl->config.route);
-        cs.apply(t, d);
+        cs.apply_decision(t, d);
         if (auto resolved = resolved_step_result(in, a)) {
             auto& row = t.steps[resolved->first];
             row.result = std::move(resolved->second);

@@ -26,7 +26,7 @@ awaitable<result<void>> store::process(std::vector<message> events)
 result<void> store::impl::process(write_transaction& tx, const std::vector<message>& events, read_messages read)
 {
     auto [rows, now_us] = lock_tasks(tx, task_ids(events, [](const message& m) { return m.task; }));
-    if (auto loaded = load_templates(tx.statements(), pointers(rows)); !loaded)
+    if (auto loaded = load_templates(tx.statements(), row_pointers(rows)); !loaded)
         return loaded.error();
     changeset cs(now_us, config.route);
     decision d;
@@ -42,10 +42,10 @@ result<void> store::impl::process(write_transaction& tx, const std::vector<messa
             continue;
         for (const auto& in : inputs)
             if (decide(*t->tmpl, t->id, t->state, t->status, in, next_random(), d))
-                cs.apply(*t, d);
+                cs.apply_decision(*t, d);
     }
     cs.archive(std::move(read));
-    commit(tx, cs, pointers(rows));
+    commit(tx, cs, row_pointers(rows));
     return {};
 }
 

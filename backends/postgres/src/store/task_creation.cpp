@@ -110,7 +110,7 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
                     {"ord", k}, {"template_id", t.template_id}, {"identity_key", batch[k].identity_key}});
                 continue;
             }
-            cs.apply(t, starts[k]);
+            cs.apply_decision(t, starts[k]);
             json::array states;
             for (const auto& s : t.status)
                 states.emplace_back(to_string(s.state));

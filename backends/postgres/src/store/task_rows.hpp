@@ -28,7 +28,7 @@ struct step_row {
     std::uint32_t read_attempts = 0;
 
     // What the commit writes.
-    bool changed = false;
+    bool needs_update = false; ///< write the state and attempts back
     std::optional<std::int64_t> new_lease_us; ///< a lease from the operation's time, for `lease_owner`
     bool set_result = false;
     json_ptr result;
@@ -45,7 +45,7 @@ struct task_row {
     std::string correlation_id;
     std::vector<step_status> status; ///< by step index: what the decision core reads, changed in place
     std::vector<step_row> steps;     ///< by step index: the rest
-    bool touched = false;            ///< write updated_at (and the state) back
+    bool needs_update = false;       ///< write updated_at (and the state) back
     bool is_new = false;             ///< inserted by this operation: nothing to compare and set
 };
 
