@@ -1,20 +1,18 @@
 -- tasker migration 0005: commit_changes revised: sends straight into the queue tables, takes the
 -- current transitions from its caller, and records who holds a step's lease.
 --
--- A change set's messages went through pgmq.send_batch and pgmq.send, which build their SQL per
--- call: PostgreSQL parsed and planned it again in every transaction that moved a task (0.17 ms
--- of a 0.4 ms commit, measured with pgbench). The queue tables' layout is part of the pgmq API
--- (pgmq.q_<queue>: msg_id identity, read_ct, enqueued_at, vt, message, headers), the same in the
--- real extension and the bundled schema, so one plain insert per queue does what send_batch
--- did, delayed messages included (vt = their due time).
+-- pgmq.send_batch and pgmq.send build their SQL per call, so PostgreSQL would parse and plan
+-- it again in every transaction that moves a task. The queue tables' layout is part of the
+-- pgmq API (pgmq.q_<queue>: msg_id identity, read_ct, enqueued_at, vt, message, headers), the
+-- same in the real extension and the bundled schema, so one plain insert per queue does what
+-- send_batch does, delayed messages included (vt = their due time).
 --
--- And the history insert no longer works out which transition of each task and step is the
--- current one (a window over the change set, sorted again): the caller says so, in each
--- transition's `current`.
+-- The history insert does not work out which transition of each task and step is the current
+-- one: the caller says so, in each transition's `current`.
 --
 -- A claim names its owner (a token its worker made), kept next to the lease: a worker that asks
 -- again for a claim whose answer it lost (the connection broke as the claim committed) gets
--- it back, where it used to find the step busy until the lease ran out. `steps[].owner` is
+-- it back instead of finding the step busy until the lease runs out. `steps[].owner` is
 -- written with every new lease. Everything else is as in 0002, and the plan settings of 0004
 -- stay.
 
