@@ -73,7 +73,7 @@ result<std::vector<outbox_entry>> outbox::claim(std::size_t max, duration claim)
     return impl_->with_connection<std::vector<outbox_entry>>(
         [&](pqxx::connection& c) -> result<std::vector<outbox_entry>> {
             pqxx::nontransaction tx(c);
-            // By key, not a join: planned once, on what may be an empty table, a join was a
+            // By key, not a join: planned once, on what may be an empty table, a join would be a
             // hash of the whole outbox against a scan of it.
             const auto rows = pq::exec_prepared(
                 tx, "tasker_outbox_claim",

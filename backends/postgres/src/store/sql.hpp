@@ -33,7 +33,7 @@ pqxx::result exec(pqxx::transaction_base& tx, const statement& s, Args&&... args
 /// A read-write transaction whose two ends cost no round trip of their own: BEGIN travels with
 /// the first statement and COMMIT with the last, each pair as one simple-protocol string
 /// (`pqxx::work` sends BEGIN and COMMIT alone). Every hop of a task ends one such transaction
-/// and starts another, so this is two round trips per hop fewer. Statements in between run
+/// and starts another, so this saves two round trips per hop. Statements in between run
 /// through `statements()` (prepared, as usual). Rolled back when destroyed uncommitted.
 class write_transaction {
 public:
