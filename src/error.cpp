@@ -33,7 +33,7 @@ public:
 
     std::string message(int ev) const override
     {
-        return static_cast<condition>(ev) == condition::transient ? "transient" : "permanent";
+        return std::string(to_string(static_cast<condition>(ev)));
     }
 };
 
@@ -78,6 +78,17 @@ std::string_view to_string(errc e) noexcept
 }
 
 std::ostream& operator<<(std::ostream& os, errc e) { return os << to_string(e); }
+
+std::string_view to_string(condition c) noexcept
+{
+    switch (c) {
+    case condition::transient: return "transient";
+    case condition::permanent: return "permanent";
+    }
+    return "unknown condition";
+}
+
+std::ostream& operator<<(std::ostream& os, condition c) { return os << to_string(c); }
 
 std::ostream& operator<<(std::ostream& os, const problem& p)
 {

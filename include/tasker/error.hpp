@@ -69,6 +69,8 @@ inline boost::system::error_condition make_error_condition(condition c) noexcept
 
 std::string_view to_string(errc e) noexcept;
 std::ostream& operator<<(std::ostream& os, errc e);
+std::string_view to_string(condition c) noexcept;
+std::ostream& operator<<(std::ostream& os, condition c);
 
 /// A located problem, one of possibly many reported by a validation.
 struct problem {
