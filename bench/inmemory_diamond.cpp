@@ -41,7 +41,7 @@ outcome run(const settings& s)
 {
     inmemory::broker broker;
     inmemory::store store(broker, {}, {.seed = 1, .retain_finished = s.retain});
-    const auto tmpl = store.register_template_now(bench::diamond_template(s.width)).value();
+    const auto tmpl = store.register_template_sync(bench::diamond_template(s.width)).value();
     handler_registry handlers;
     handlers.add("bench.noop", [](step_context&) { return success(); });
 
@@ -78,7 +78,7 @@ outcome run(const settings& s)
                     continue;
                 }
                 std::vector<new_task> batch(static_cast<std::size_t>(room), new_task{tmpl, nullptr, {}, {}});
-                for (const auto& created : store.create_tasks_now(batch).value())
+                for (const auto& created : store.create_tasks_sync(batch).value())
                     if (submitted++ % s.sample_every == 0 && submitted > sample_from)
                         sampled.push_back(created.id);
             }
@@ -96,7 +96,7 @@ outcome run(const settings& s)
     o.seconds = seconds;
     o.steps_per_second = s.tasks * (s.width + 2.0) / seconds;
     for (const auto& id : sampled)
-        if (auto t = store.get_task_now(id)) // evicted when retention is bounded
+        if (auto t = store.get_task_sync(id)) // evicted when retention is bounded
             o.hops.add(*t);
     return o;
 }

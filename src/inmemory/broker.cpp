@@ -289,11 +289,11 @@ std::vector<delivery> broker::take(queue_name q, std::size_t max, duration lease
     return get(q).take(max, lease, clock_.now());
 }
 
-void broker::ack_now(queue_name q, std::span<const delivery_id> ids) { get(q).ack(ids); }
+void broker::ack_sync(queue_name q, std::span<const delivery_id> ids) { get(q).ack(ids); }
 
-bool broker::nack_now(queue_name q, delivery_id id, duration delay) { return get(q).nack(id, delay, clock_.now()); }
+bool broker::nack_sync(queue_name q, delivery_id id, duration delay) { return get(q).nack(id, delay, clock_.now()); }
 
-bool broker::extend_now(queue_name q, delivery_id id, duration lease) { return get(q).extend(id, lease, clock_.now()); }
+bool broker::extend_sync(queue_name q, delivery_id id, duration lease) { return get(q).extend(id, lease, clock_.now()); }
 
 void broker::deliver(std::span<const envelope> batch)
 {
@@ -334,19 +334,19 @@ awaitable<result<std::vector<delivery>>> broker::read(queue_name q, std::size_t 
 
 awaitable<result<void>> broker::ack(queue_name q, std::vector<delivery_id> ids)
 {
-    ack_now(q, ids);
+    ack_sync(q, ids);
     co_return result<void>{};
 }
 
 awaitable<result<void>> broker::nack(queue_name q, delivery_id id, duration delay)
 {
-    nack_now(q, id, delay);
+    nack_sync(q, id, delay);
     co_return result<void>{};
 }
 
 awaitable<result<void>> broker::extend_lease(queue_name q, delivery_id id, duration lease)
 {
-    extend_now(q, id, lease);
+    extend_sync(q, id, lease);
     co_return result<void>{};
 }
 

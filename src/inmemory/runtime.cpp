@@ -128,7 +128,7 @@ result<task_state> runtime::act(const task_id& id, operator_action a)
     return detail::run_blocking(impl_->front.act(id, std::move(a)));
 }
 
-result<task_view> runtime::get(const task_id& id) { return impl_->tasks.get_task_now(id); }
+result<task_view> runtime::get(const task_id& id) { return impl_->tasks.get_task_sync(id); }
 
 result<task_view> runtime::wait(const task_id& id, duration timeout)
 {

@@ -213,11 +213,11 @@ void store::flush(shard& sh)
 // ---------------------------------------------------------------------------------------
 // Templates and tasks
 
-result<template_ptr> store::register_template_now(task_template t) { return templates_.add(std::move(t)); }
+result<template_ptr> store::register_template_sync(task_template t) { return templates_.add(std::move(t)); }
 
-result<task_created> store::create_task_now(new_task nt)
+result<task_created> store::create_task_sync(new_task nt)
 {
-    auto created = create_tasks_now(std::span(&nt, 1));
+    auto created = create_tasks_sync(std::span(&nt, 1));
     if (!created)
         return created.error();
     return created->front();
@@ -236,7 +236,7 @@ result<store::task_placement> store::place(const new_task& nt) const
     return task_placement{std::move(*registered), *q};
 }
 
-result<std::vector<task_created>> store::create_tasks_now(std::span<new_task> batch)
+result<std::vector<task_created>> store::create_tasks_sync(std::span<new_task> batch)
 {
     // All or nothing: whatever could refuse a task is checked for every task first.
     std::vector<task_placement> resolved;
@@ -322,7 +322,7 @@ result<task_created> store::create_locked(shard& sh, new_task& nt, const task_pl
 // ---------------------------------------------------------------------------------------
 // Worker side: claims, heartbeats, results
 
-std::vector<claim_outcome> store::claim_steps_now(std::span<const claim_request> reqs)
+std::vector<claim_outcome> store::claim_steps_sync(std::span<const claim_request> reqs)
 {
     std::vector<claim_outcome> out(reqs.size());
     const time_point now = clock_.now();
@@ -373,7 +373,7 @@ std::vector<claim_outcome> store::claim_steps_now(std::span<const claim_request>
     return out;
 }
 
-std::vector<bool> store::extend_leases_now(std::span<const lease_extension> exts)
+std::vector<bool> store::extend_leases_sync(std::span<const lease_extension> exts)
 {
     std::vector<bool> out(exts.size(), false);
     const time_point now = clock_.now();
@@ -391,7 +391,7 @@ std::vector<bool> store::extend_leases_now(std::span<const lease_extension> exts
     return out;
 }
 
-std::vector<record_status> store::record_results_now(std::span<step_outcome> outcomes)
+std::vector<record_status> store::record_results_sync(std::span<step_outcome> outcomes)
 {
     std::vector<record_status> out(outcomes.size(), record_status::ignored);
     const time_point now = clock_.now();
@@ -422,7 +422,7 @@ std::vector<record_status> store::record_results_now(std::span<step_outcome> out
 // ---------------------------------------------------------------------------------------
 // Orchestrator side
 
-void store::process_now(std::span<const message> events)
+void store::process_sync(std::span<const message> events)
 {
     const time_point now = clock_.now();
     for_each_shard(events, [&](shard& sh, std::span<const std::size_t> indices) {
@@ -442,7 +442,7 @@ void store::process_now(std::span<const message> events)
     });
 }
 
-result<task_state> store::apply_action_now(const task_id& id, const operator_action& a)
+result<task_state> store::apply_action_sync(const task_id& id, const operator_action& a)
 {
     auto& sh = shard_of(id);
     std::lock_guard lock(sh.mutex);
@@ -466,7 +466,7 @@ result<task_state> store::apply_action_now(const task_id& id, const operator_act
 // ---------------------------------------------------------------------------------------
 // Queries
 
-result<task_view> store::get_task_now(const task_id& id) const
+result<task_view> store::get_task_sync(const task_id& id) const
 {
     auto& sh = shard_of(id);
     std::lock_guard lock(sh.mutex);
@@ -526,44 +526,44 @@ awaitable<void> store::wait_for_change(std::uint64_t seen, time_point deadline)
 
 awaitable<result<template_ptr>> store::register_template(task_template t)
 {
-    co_return register_template_now(std::move(t));
+    co_return register_template_sync(std::move(t));
 }
 
 awaitable<result<template_ptr>> store::find_template(template_ref ref) { co_return templates_.find(ref); }
 
 awaitable<result<std::vector<template_ptr>>> store::list_templates() { co_return templates_.all(); }
 
-awaitable<result<task_created>> store::create_task(new_task t) { co_return create_task_now(std::move(t)); }
+awaitable<result<task_created>> store::create_task(new_task t) { co_return create_task_sync(std::move(t)); }
 
 awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new_task> batch)
 {
-    co_return create_tasks_now(batch);
+    co_return create_tasks_sync(batch);
 }
 
 awaitable<result<std::vector<claim_outcome>>> store::claim_steps(std::vector<claim_request> reqs)
 {
-    co_return claim_steps_now(reqs);
+    co_return claim_steps_sync(reqs);
 }
 
 awaitable<result<std::vector<bool>>> store::extend_leases(std::vector<lease_extension> exts)
 {
-    co_return extend_leases_now(exts);
+    co_return extend_leases_sync(exts);
 }
 
 awaitable<result<std::vector<record_status>>> store::record_results(std::vector<step_outcome> outcomes)
 {
-    co_return record_results_now(outcomes);
+    co_return record_results_sync(outcomes);
 }
 
 awaitable<result<void>> store::process(std::vector<message> events)
 {
-    process_now(events);
+    process_sync(events);
     co_return result<void>{};
 }
 
-awaitable<result<task_state>> store::apply_action(task_id id, operator_action a) { co_return apply_action_now(id, a); }
+awaitable<result<task_state>> store::apply_action(task_id id, operator_action a) { co_return apply_action_sync(id, a); }
 
-awaitable<result<task_view>> store::get_task(task_id id) { co_return get_task_now(id); }
+awaitable<result<task_view>> store::get_task(task_id id) { co_return get_task_sync(id); }
 
 awaitable<result<std::vector<task_summary>>> store::list_tasks(task_filter filter)
 {

@@ -54,7 +54,7 @@ result<template_ptr> sim_cluster::add_template(std::string_view yaml)
     auto t = load_template(yaml, options_.templates);
     if (!t)
         return t.error();
-    return store_->register_template_now(std::move(*t));
+    return store_->register_template_sync(std::move(*t));
 }
 
 result<template_ptr> sim_cluster::add_template(task_template t)
@@ -62,7 +62,7 @@ result<template_ptr> sim_cluster::add_template(task_template t)
     auto v = validate_template(std::move(t), options_.templates);
     if (!v)
         return v.error();
-    return store_->register_template_now(std::move(*v));
+    return store_->register_template_sync(std::move(*v));
 }
 
 void sim_cluster::spawn_worker(std::size_t i)
@@ -130,10 +130,10 @@ result<task_created> sim_cluster::submit(task_request r)
 
 result<task_state> sim_cluster::act(const task_id& id, operator_action a)
 {
-    return store_->apply_action_now(id, a);
+    return store_->apply_action_sync(id, a);
 }
 
-result<task_view> sim_cluster::get(const task_id& id) const { return store_->get_task_now(id); }
+result<task_view> sim_cluster::get(const task_id& id) const { return store_->get_task_sync(id); }
 
 std::size_t sim_cluster::step_once()
 {
@@ -173,7 +173,7 @@ bool sim_cluster::run_until_finished(const task_id& id, duration limit)
 {
     return run_until(
         [&] {
-            auto t = store_->get_task_now(id);
+            auto t = store_->get_task_sync(id);
             return t && is_terminal(t->state);
         },
         limit);

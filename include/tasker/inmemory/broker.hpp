@@ -49,9 +49,9 @@ public:
     // The synchronous operations behind the coroutines, for fakes and tools.
     void push(queue_name q, std::span<const message> ms, duration delay);
     std::vector<delivery> take(queue_name q, std::size_t max, duration lease);
-    void ack_now(queue_name q, std::span<const delivery_id> ids);
-    bool nack_now(queue_name q, delivery_id id, duration delay);
-    bool extend_now(queue_name q, delivery_id id, duration lease);
+    void ack_sync(queue_name q, std::span<const delivery_id> ids);
+    bool nack_sync(queue_name q, delivery_id id, duration delay);
+    bool extend_sync(queue_name q, delivery_id id, duration lease);
 
     /// Queue depth, for tests and metrics.
     struct queue_stats {

@@ -64,17 +64,18 @@ public:
     awaitable<result<std::vector<task_summary>>> list_tasks(task_filter filter);
     awaitable<result<std::vector<dead_letter>>> dead_letters(std::size_t limit);
 
-    // Synchronous forms of the operations above.
-    result<template_ptr> register_template_now(task_template t);
-    result<task_created> create_task_now(new_task t);
+    // The operations above, done on the calling thread before they return (`_sync`): what the
+    // coroutines call, and what single-threaded callers (the embedded runtime, tests) use.
+    result<template_ptr> register_template_sync(task_template t);
+    result<task_created> create_task_sync(new_task t);
     /// Creates many tasks, all or none (see `task_store`), under one lock.
-    result<std::vector<task_created>> create_tasks_now(std::span<new_task> batch);
-    std::vector<claim_outcome> claim_steps_now(std::span<const claim_request> reqs);
-    std::vector<bool> extend_leases_now(std::span<const lease_extension> exts);
-    std::vector<record_status> record_results_now(std::span<step_outcome> outcomes);
-    void process_now(std::span<const message> events);
-    result<task_state> apply_action_now(const task_id& id, const operator_action& a);
-    result<task_view> get_task_now(const task_id& id) const;
+    result<std::vector<task_created>> create_tasks_sync(std::span<new_task> batch);
+    std::vector<claim_outcome> claim_steps_sync(std::span<const claim_request> reqs);
+    std::vector<bool> extend_leases_sync(std::span<const lease_extension> exts);
+    std::vector<record_status> record_results_sync(std::span<step_outcome> outcomes);
+    void process_sync(std::span<const message> events);
+    result<task_state> apply_action_sync(const task_id& id, const operator_action& a);
+    result<task_view> get_task_sync(const task_id& id) const;
 
     /// Suspends until some task changes state after `version()` returned `seen`, or until
     /// `deadline`. Lets callers wait for a task to finish without polling.

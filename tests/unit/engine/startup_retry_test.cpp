@@ -137,7 +137,7 @@ TEST_CASE("startup: a worker waits for its broker, and stop() ends the wait", "[
     testing::manual_clock clock;
     late_broker broker(any_clock::ref(clock), 1000, errc::backend_unavailable);
     inmemory::store store(broker.inner(), any_clock::ref(clock));
-    REQUIRE(store.register_template_now(*test::diamond()));
+    REQUIRE(store.register_template_sync(*test::diamond()));
     handler_registry handlers;
     for (const char* step : {"h.start", "h.b", "h.c", "h.end"})
         handlers.add(step, [](step_context&) { return success(); });

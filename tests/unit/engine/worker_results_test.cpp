@@ -87,7 +87,7 @@ TEST_CASE("worker: a finished handler frees its slot while its result is recorde
     inmemory::broker broker;
     inmemory::store inner(broker);
     held_store store(inner);
-    const auto tmpl = inner.register_template_now(*test::make_template({{"only"}}));
+    const auto tmpl = inner.register_template_sync(*test::make_template({{"only"}}));
     REQUIRE(tmpl);
     counter ran;
     handler_registry handlers;
@@ -97,7 +97,7 @@ TEST_CASE("worker: a finished handler frees its slot while its result is recorde
     });
     std::vector<task_id> ids;
     for (int i = 0; i < 3; ++i)
-        ids.push_back(inner.create_task_now({*tmpl, make_json(json::object{}), {}, {}})->id);
+        ids.push_back(inner.create_task_sync({*tmpl, make_json(json::object{}), {}, {}})->id);
 
     worker_config config;
     config.namespaces = {"tests"};
@@ -117,7 +117,7 @@ TEST_CASE("worker: a finished handler frees its slot while its result is recorde
     CHECK(store.recorded.wait_for(3, 10s));
     CHECK(store.records_started <= 3);
     for (const auto& id : ids)
-        CHECK(inner.get_task_now(id)->steps[0].state == step_state::enqueued_for_orchestration);
+        CHECK(inner.get_task_sync(id)->steps[0].state == step_state::enqueued_for_orchestration);
 
     w.stop(1s);
     work.reset();

@@ -43,7 +43,7 @@ TEST_CASE_METHOD(fixture, "in-memory broker: FIFO delivery, leases and acks", "[
     CHECK(broker.stats(q).in_flight == 2);
     CHECK(broker.stats(q).visible == 1);
 
-    broker.ack_now(q, std::vector<delivery_id>{first[0].id, first[1].id});
+    broker.ack_sync(q, std::vector<delivery_id>{first[0].id, first[1].id});
     CHECK(broker.stats(q).in_flight == 0);
     auto rest = broker.take(q, 10, 10s);
     REQUIRE(rest.size() == 1);
@@ -66,9 +66,9 @@ TEST_CASE_METHOD(fixture, "in-memory broker: an unacked message comes back after
     CHECK(d2[0].read_count == 2);
     CHECK(d2[0].id != d1[0].id);
     // The first delivery's id is stale now: acking it must not remove the redelivery.
-    broker.ack_now(q, std::vector<delivery_id>{d1[0].id});
+    broker.ack_sync(q, std::vector<delivery_id>{d1[0].id});
     CHECK(broker.stats(q).in_flight == 1);
-    broker.ack_now(q, std::vector<delivery_id>{d2[0].id});
+    broker.ack_sync(q, std::vector<delivery_id>{d2[0].id});
     CHECK(broker.stats(q).in_flight == 0);
 }
 
@@ -83,8 +83,8 @@ TEST_CASE_METHOD(fixture, "in-memory broker: delayed sends, nack with delay, lea
     auto d = broker.take(q, 1, 5s);
     REQUIRE(d.size() == 1);
 
-    CHECK(broker.nack_now(q, d[0].id, 2s));
-    CHECK_FALSE(broker.nack_now(q, d[0].id, 2s)); // already given back
+    CHECK(broker.nack_sync(q, d[0].id, 2s));
+    CHECK_FALSE(broker.nack_sync(q, d[0].id, 2s)); // already given back
     clock.advance(1s);
     CHECK(broker.take(q, 1, 5s).empty());
     clock.advance(1s);
@@ -93,7 +93,7 @@ TEST_CASE_METHOD(fixture, "in-memory broker: delayed sends, nack with delay, lea
     CHECK(again[0].read_count == 2);
 
     clock.advance(4s);
-    CHECK(broker.extend_now(q, again[0].id, 10s));
+    CHECK(broker.extend_sync(q, again[0].id, 10s));
     clock.advance(5s); // past the original lease, within the extension
     CHECK(broker.take(q, 1, 5s).empty());
     clock.advance(6s);
@@ -115,7 +115,7 @@ TEST_CASE_METHOD(fixture, "in-memory broker: leases of different lengths expire 
     back = broker.take(q, 10, 1h);
     REQUIRE(back.size() == 1);
     CHECK(back[0].msg.step == 3);
-    broker.ack_now(q, std::vector<delivery_id>{a[0].id});
+    broker.ack_sync(q, std::vector<delivery_id>{a[0].id});
     clock.advance(1h);
     CHECK(broker.take(q, 10, 1h).size() == 2); // b's and c's redeliveries, not a
 }

@@ -36,12 +36,12 @@ struct fixture {
     fixture()
     {
         auto t = test::make_template({{"a", {}, {.max_attempts = 2, .base = 1s, .jitter = 0.0}}, {"b", {"a"}}});
-        tmpl = store.register_template_now(*t).value();
+        tmpl = store.register_template_sync(*t).value();
     }
 
     task_id create(std::string identity = {})
     {
-        auto r = store.create_task_now({tmpl, make_json(json::object{{"n", 1}}), std::move(identity), {}});
+        auto r = store.create_task_sync({tmpl, make_json(json::object{{"n", 1}}), std::move(identity), {}});
         REQUIRE(r);
         return r->id;
     }
@@ -49,7 +49,7 @@ struct fixture {
     claim_outcome claim(const task_id& id, std::uint32_t step, std::uint32_t attempt, duration lease = 30s)
     {
         claim_request req{{id, step}, attempt, lease};
-        return store.claim_steps_now(std::span(&req, 1))[0];
+        return store.claim_steps_sync(std::span(&req, 1))[0];
     }
 
     record_status record(const task_id& id, std::uint32_t step, std::uint32_t attempt, bool ok)
@@ -57,7 +57,7 @@ struct fixture {
         step_outcome o{{id, step}, attempt, ok, ok ? make_json(json::object{{"v", step}}) : nullptr,
                        ok ? std::nullopt : std::optional(step_failure{error_kind::retryable, "boom", std::nullopt, 0}),
                        clock.now(), clock.now()};
-        return store.record_results_now(std::span(&o, 1))[0];
+        return store.record_results_sync(std::span(&o, 1))[0];
     }
 
     void process(std::vector<envelope> envs)
@@ -65,7 +65,7 @@ struct fixture {
         std::vector<message> ms;
         for (auto& e : envs)
             ms.push_back(e.msg);
-        store.process_now(ms);
+        store.process_sync(ms);
     }
 };
 
@@ -80,7 +80,7 @@ TEST_CASE_METHOD(fixture, "in-memory store: creating a task enqueues its roots w
     REQUIRE(sent.size() == 1);
     CHECK(sent[0].queue.view() == "worker_tests");
     CHECK(sent[0].msg == message{message_kind::step_ready, 0, 1, id});
-    auto v = store.get_task_now(id);
+    auto v = store.get_task_sync(id);
     REQUIRE(v);
     CHECK(v->state == task_state::steps_in_process);
     CHECK(v->steps[0].state == step_state::enqueued);
@@ -95,7 +95,7 @@ TEST_CASE_METHOD(fixture, "in-memory store: the identity key makes creation idem
 {
     const auto a = create("order-17");
     sink.take();
-    auto again = store.create_task_now({tmpl, nullptr, "order-17", {}});
+    auto again = store.create_task_sync({tmpl, nullptr, "order-17", {}});
     REQUIRE(again);
     CHECK_FALSE(again->created);
     CHECK(again->id == a);
@@ -107,7 +107,7 @@ TEST_CASE_METHOD(fixture, "in-memory store: the identity key makes creation idem
 TEST_CASE_METHOD(fixture, "in-memory store: an unregistered template creates nothing", "[unit][inmemory][store]")
 {
     auto other = test::make_template({{"x"}}, "tests", "never_registered");
-    auto r = store.create_task_now({other, nullptr, {}, {}});
+    auto r = store.create_task_sync({other, nullptr, {}, {}});
     REQUIRE_FALSE(r);
     CHECK(r.error() == errc::template_not_found);
     CHECK(sink.sent.empty());
@@ -148,7 +148,7 @@ TEST_CASE_METHOD(fixture, "in-memory store: a result is recorded once and tells 
     auto next = sink.take();
     REQUIRE(next.size() == 1);
     CHECK(next[0].msg == message{message_kind::step_ready, 1, 1, id});
-    auto v = store.get_task_now(id).value();
+    auto v = store.get_task_sync(id).value();
     CHECK(v.steps[0].state == step_state::complete);
     CHECK(v.steps[0].result->at("v") == 0);
 
@@ -171,7 +171,7 @@ TEST_CASE_METHOD(fixture, "in-memory store: a lost worker's attempt is failed wh
     auto sent = sink.take();
     REQUIRE(sent.size() == 1);
     CHECK(sent[0].msg.kind == message_kind::step_result);
-    auto v = store.get_task_now(id).value();
+    auto v = store.get_task_sync(id).value();
     CHECK(v.steps[0].state == step_state::enqueued_as_error_for_orchestration);
     REQUIRE(v.steps[0].last_error);
     CHECK(v.steps[0].last_error->kind == error_kind::timeout);
@@ -197,27 +197,27 @@ TEST_CASE_METHOD(fixture, "in-memory store: heartbeats keep a step; they fail on
     REQUIRE(claim(id, 0, 1, 10s).status == claim_status::claimed);
     clock.advance(8s);
     lease_extension ext{{id, 0}, 1, 10s};
-    CHECK(store.extend_leases_now(std::span(&ext, 1))[0]);
+    CHECK(store.extend_leases_sync(std::span(&ext, 1))[0]);
     clock.advance(8s);
     CHECK(claim(id, 0, 1).status == claim_status::busy); // 16 s after the claim, still held
-    REQUIRE(store.apply_action_now(id, action::cancel{}));
-    CHECK_FALSE(store.extend_leases_now(std::span(&ext, 1))[0]);
+    REQUIRE(store.apply_action_sync(id, action::cancel{}));
+    CHECK_FALSE(store.extend_leases_sync(std::span(&ext, 1))[0]);
 }
 
 TEST_CASE_METHOD(fixture, "in-memory store: operator actions and their errors", "[unit][inmemory][store]")
 {
     const auto id = create();
-    auto missing = store.apply_action_now(uuid{}, action::cancel{});
+    auto missing = store.apply_action_sync(uuid{}, action::cancel{});
     REQUIRE_FALSE(missing);
     CHECK(missing.error() == errc::task_not_found);
-    auto no_step = store.apply_action_now(id, action::reset_step{"zzz"});
+    auto no_step = store.apply_action_sync(id, action::reset_step{"zzz"});
     REQUIRE_FALSE(no_step);
     CHECK(no_step.error() == errc::step_not_found);
     CHECK(no_step.error().message.find("no step 'zzz'") != std::string::npos);
 
-    auto state = store.apply_action_now(id, action::resolve_step{"a", make_json(json::object{{"manual", true}})});
+    auto state = store.apply_action_sync(id, action::resolve_step{"a", make_json(json::object{{"manual", true}})});
     REQUIRE(state);
-    auto v = store.get_task_now(id).value();
+    auto v = store.get_task_sync(id).value();
     CHECK(v.steps[0].state == step_state::resolved_manually);
     CHECK(v.steps[0].result->at("manual") == true);
     CHECK(v.steps[1].state == step_state::enqueued);
@@ -240,7 +240,7 @@ TEST_CASE_METHOD(fixture, "in-memory store: giving up records a dead letter nami
             CHECK(retry.empty());
         }
     }
-    auto v = store.get_task_now(id).value();
+    auto v = store.get_task_sync(id).value();
     CHECK(v.state == task_state::error);
     auto dls = detail::run_blocking(store.dead_letters(10));
     REQUIRE(dls);
@@ -254,7 +254,7 @@ TEST_CASE_METHOD(fixture, "in-memory store: listing filters by state and namespa
 {
     const auto first = create();
     const auto second = create();
-    REQUIRE(store.apply_action_now(first, action::cancel{}));
+    REQUIRE(store.apply_action_sync(first, action::cancel{}));
     auto all = detail::run_blocking(store.list_tasks({}));
     REQUIRE(all);
     REQUIRE(all->size() == 2);
