@@ -1,4 +1,5 @@
 #include <tasker/rabbitmq/broker.hpp>
+#include <tasker/rabbitmq/errors.hpp>
 #include <tasker/rabbitmq/topology.hpp>
 
 #include "connection.hpp"
@@ -539,7 +540,9 @@ struct broker::impl {
             }
             if (!*e) {
                 if (get_reply_for) {
-                    outcome = broke(error{errc::backend_unavailable, "rabbitmq did not answer basic.get in time"});
+                    error late{errc::backend_unavailable, "rabbitmq did not answer basic.get in time"};
+                    late.origin = make_error_code(client_status::timeout);
+                    outcome = broke(std::move(late));
                     break;
                 }
                 break;
