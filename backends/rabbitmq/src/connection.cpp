@@ -1,5 +1,8 @@
 #include "connection.hpp"
 
+#include <tasker/rabbitmq/errors.hpp>
+
+#include <amqp.h>
 #include <amqp_tcp_socket.h>
 
 #include <chrono>
@@ -72,14 +75,80 @@ std::vector<header> headers_of(const amqp_basic_properties_t& p)
     return out;
 }
 
-/// A close the server sent (connection.close / channel.close) as an error: 320
-/// (connection-forced: the broker is going down) is transient, the rest are refusals.
-error server_close(std::string_view doing, const std::string& where, std::uint16_t code, amqp_bytes_t text)
+/// What rabbitmq-c or the server said, in words: "403 ACCESS_REFUSED - Login was refused…"
+/// (a close's reply code and text), or the library status's text. Never credentials: the
+/// server's texts name users and vhosts, not passwords.
+std::string said(const amqp_rpc_reply_t& r)
 {
-    const auto what = "rabbitmq at " + where + " " + std::string(doing) + ": " + std::to_string(code) + " " + text_of(text);
-    if (code == AMQP_CONNECTION_FORCED)
-        return error{errc::backend_unavailable, what};
-    return error{errc::broker_error, what};
+    switch (r.reply_type) {
+    case AMQP_RESPONSE_NORMAL: return "ok";
+    case AMQP_RESPONSE_NONE: return "no reply";
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION: return amqp_error_string2(r.library_error);
+    case AMQP_RESPONSE_SERVER_EXCEPTION: break;
+    }
+    if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+        const auto* m = static_cast<const amqp_connection_close_t*>(r.reply.decoded);
+        return std::to_string(m->reply_code) + " " + text_of(m->reply_text);
+    }
+    if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+        const auto* m = static_cast<const amqp_channel_close_t*>(r.reply.decoded);
+        return std::to_string(m->reply_code) + " " + text_of(m->reply_text);
+    }
+    return "unexpected server reply";
+}
+
+/// The backend's own code for `r`: the reply code of a close the server sent, else
+/// rabbitmq-c's status (a reply that is neither counts as an unexpected method, no reply
+/// at all as an unexpected protocol state).
+boost::system::error_code origin_of(const amqp_rpc_reply_t& r)
+{
+    switch (r.reply_type) {
+    case AMQP_RESPONSE_NORMAL: return {};
+    case AMQP_RESPONSE_NONE: return make_error_code(client_status::unexpected_state);
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION: return make_error_code(static_cast<client_status>(r.library_error));
+    case AMQP_RESPONSE_SERVER_EXCEPTION: break;
+    }
+    if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD)
+        return make_error_code(
+            static_cast<amqp_reply>(static_cast<const amqp_connection_close_t*>(r.reply.decoded)->reply_code));
+    if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD)
+        return make_error_code(
+            static_cast<amqp_reply>(static_cast<const amqp_channel_close_t*>(r.reply.decoded)->reply_code));
+    return make_error_code(client_status::wrong_method);
+}
+
+/// The one translation of a failed rabbitmq-c call or a close the server sent into a
+/// `tasker::error`, `origin` set (see `origin_of`). A refusal by the server is
+/// `broker_error`; everything else — a connection-forced close (320: the server is going
+/// down), library trouble (socket, timeout, closed connection) — `backend_unavailable`,
+/// which the engine retries.
+error translate(const amqp_rpc_reply_t& r, std::string_view doing, const std::string& where)
+{
+    const auto origin = origin_of(r);
+    const bool refused =
+        r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION && origin != make_error_code(amqp_reply::connection_forced);
+    error e{refused ? errc::broker_error : errc::backend_unavailable,
+            "rabbitmq at " + where + " " + std::string(doing) + ": " + said(r)};
+    e.origin = origin;
+    return e;
+}
+
+/// A library status as the reply rabbitmq-c's RPC calls give for it.
+amqp_rpc_reply_t library_reply(int status)
+{
+    amqp_rpc_reply_t r{};
+    r.reply_type = AMQP_RESPONSE_LIBRARY_EXCEPTION;
+    r.library_error = status;
+    return r;
+}
+
+/// A close method the server sent on its own (not as an RPC's reply), as such a reply.
+amqp_rpc_reply_t server_reply(const amqp_method_t& m)
+{
+    amqp_rpc_reply_t r{};
+    r.reply_type = AMQP_RESPONSE_SERVER_EXCEPTION;
+    r.reply = m;
+    return r;
 }
 
 } // namespace
@@ -88,7 +157,7 @@ result<endpoint> endpoint::parse(std::string_view url)
 {
     std::string buffer(url); // amqp_parse_url writes into it and points into it
     amqp_connection_info info{};
-    if (amqp_parse_url(buffer.data(), &info) != AMQP_STATUS_OK) {
+    if (const int rc = amqp_parse_url(buffer.data(), &info); rc != AMQP_STATUS_OK) {
         // Quoted without its credentials.
         std::string shown(url);
         if (const auto at = shown.rfind('@'); at != std::string::npos) {
@@ -96,7 +165,9 @@ result<endpoint> endpoint::parse(std::string_view url)
             const auto from = scheme == std::string::npos || scheme > at ? 0 : scheme + 3;
             shown.replace(from, at - from, "***");
         }
-        return error{errc::invalid_name, "not an AMQP URL (amqp://user:password@host:port/vhost): \"" + shown + "\""};
+        error e{errc::invalid_name, "not an AMQP URL (amqp://user:password@host:port/vhost): \"" + shown + "\""};
+        e.origin = make_error_code(static_cast<client_status>(rc));
+        return e;
     }
     if (info.ssl)
         return error{errc::invalid_name, "amqps:// is not supported: use amqp:// (for TLS, a local stunnel)"};
@@ -117,22 +188,26 @@ result<connection> connection::open(const endpoint& to, std::uint16_t prefetch, 
     amqp_set_handshake_timeout(c.state_, &tv);
     amqp_set_rpc_timeout(c.state_, &tv);
     amqp_socket_t* socket = amqp_tcp_socket_new(c.state_);
-    if (!socket)
-        return c.broken(error{errc::backend_unavailable, "rabbitmq: cannot create a socket"});
+    if (!socket) // rabbitmq-c could not allocate it
+        return c.fail("creating a socket", AMQP_STATUS_NO_MEMORY).error();
     if (const int rc = amqp_socket_open_noblock(socket, to.host.c_str(), to.port, &tv); rc != AMQP_STATUS_OK)
-        return c.broken(error{errc::backend_unavailable,
-                              "rabbitmq at " + c.where_ + " unreachable: " + amqp_error_string2(rc)});
+        return c.fail("unreachable", rc).error();
     const auto beat = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(heartbeat).count());
     const auto login = amqp_login(c.state_, to.vhost.c_str(), 0, 131072, beat, AMQP_SASL_METHOD_PLAIN,
                                   to.user.c_str(), to.password.c_str());
     if (login.reply_type != AMQP_RESPONSE_NORMAL) {
-        const bool refused = login.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION ||
-                             (login.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
-                              login.library_error == AMQP_STATUS_CONNECTION_CLOSED);
-        if (refused)
-            return c.broken(error{errc::broker_error, "rabbitmq at " + c.where_ + " refused the login of user \"" +
-                                                          to.user + "\" (check the credentials and the vhost)"});
-        return c.fail("logging in", login.library_error).error();
+        auto e = translate(login, "logging in", c.where_);
+        // A server that closes the connection during the login (an older one without
+        // authentication_failure_close closes without a reply) refused it; one going down
+        // (320) did not.
+        const bool closed = login.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+                            login.library_error == AMQP_STATUS_CONNECTION_CLOSED;
+        if (e.code == errc::broker_error || closed) {
+            e.code = make_error_code(errc::broker_error);
+            e.message = "rabbitmq at " + c.where_ + " refused the login of user \"" + to.user + "\" (" + said(login) +
+                        "; check the credentials and the vhost)";
+        }
+        return c.broken(std::move(e));
     }
     amqp_channel_open(c.state_, 1);
     if (auto r = c.rpc_status("opening a channel"); !r)
@@ -189,29 +264,15 @@ error connection::broken(error e)
 
 result<void> connection::fail(std::string_view doing, int status)
 {
-    return broken(error{errc::backend_unavailable,
-                        "rabbitmq at " + where_ + " " + std::string(doing) + ": " + amqp_error_string2(status)});
+    return broken(translate(library_reply(status), doing, where_));
 }
 
 result<void> connection::rpc_status(std::string_view doing)
 {
     const auto r = amqp_get_rpc_reply(state_);
-    switch (r.reply_type) {
-    case AMQP_RESPONSE_NORMAL: return {};
-    case AMQP_RESPONSE_NONE: return broken(error{errc::backend_unavailable, "rabbitmq " + std::string(doing) + ": no reply"});
-    case AMQP_RESPONSE_LIBRARY_EXCEPTION: return fail(doing, r.library_error);
-    case AMQP_RESPONSE_SERVER_EXCEPTION:
-        if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
-            const auto* m = static_cast<const amqp_connection_close_t*>(r.reply.decoded);
-            return broken(server_close(doing, where_, m->reply_code, m->reply_text));
-        }
-        if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
-            const auto* m = static_cast<const amqp_channel_close_t*>(r.reply.decoded);
-            return broken(server_close(doing, where_, m->reply_code, m->reply_text));
-        }
-        return broken(error{errc::broker_error, "rabbitmq " + std::string(doing) + ": unexpected server reply"});
-    }
-    return broken(error{errc::backend_unavailable, "rabbitmq " + std::string(doing) + ": unknown reply"});
+    if (r.reply_type == AMQP_RESPONSE_NORMAL)
+        return {};
+    return broken(translate(r, doing, where_));
 }
 
 result<void> connection::declare_exchange(const std::string& name, const char* type)
@@ -321,12 +382,8 @@ result<std::optional<event>> connection::next_event(duration wait)
             e.message.tag = d->delivery_tag;
             e.message.redelivered = d->redelivered != 0;
             amqp_message_t m{};
-            const auto r = amqp_read_message(state_, f.channel, &m, 0);
-            if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-                if (auto s = rpc_status("reading a delivery"); !s)
-                    return s.error();
-                return broken(error{errc::backend_unavailable, "rabbitmq: reading a delivery failed"});
-            }
+            if (const auto r = amqp_read_message(state_, f.channel, &m, 0); r.reply_type != AMQP_RESPONSE_NORMAL)
+                return broken(translate(r, "reading a delivery", where_));
             e.message.body = text_of(m.body);
             e.message.headers = headers_of(m.properties);
             amqp_destroy_message(&m);
@@ -338,11 +395,8 @@ result<std::optional<event>> connection::next_event(duration wait)
             e.message.tag = g->delivery_tag;
             e.message.redelivered = g->redelivered != 0;
             amqp_message_t m{};
-            if (amqp_read_message(state_, f.channel, &m, 0).reply_type != AMQP_RESPONSE_NORMAL) {
-                if (auto s = rpc_status("reading a message"); !s)
-                    return s.error();
-                return broken(error{errc::backend_unavailable, "rabbitmq: reading a message failed"});
-            }
+            if (const auto r = amqp_read_message(state_, f.channel, &m, 0); r.reply_type != AMQP_RESPONSE_NORMAL)
+                return broken(translate(r, "reading a message", where_));
             e.message.body = text_of(m.body);
             e.message.headers = headers_of(m.properties);
             amqp_destroy_message(&m);
@@ -371,14 +425,9 @@ result<std::optional<event>> connection::next_event(duration wait)
             e.message.consumer_tag = text_of(c->consumer_tag);
             return std::optional<event>(std::move(e));
         }
-        case AMQP_CHANNEL_CLOSE_METHOD: {
-            const auto* m = static_cast<const amqp_channel_close_t*>(f.payload.method.decoded);
-            return broken(server_close("closed the channel", where_, m->reply_code, m->reply_text));
-        }
-        case AMQP_CONNECTION_CLOSE_METHOD: {
-            const auto* m = static_cast<const amqp_connection_close_t*>(f.payload.method.decoded);
-            return broken(server_close("closed the connection", where_, m->reply_code, m->reply_text));
-        }
+        case AMQP_CHANNEL_CLOSE_METHOD: return broken(translate(server_reply(f.payload.method), "closed the channel", where_));
+        case AMQP_CONNECTION_CLOSE_METHOD:
+            return broken(translate(server_reply(f.payload.method), "closed the connection", where_));
         default: continue;
         }
     }

@@ -1,18 +1,21 @@
 #pragma once
 // Internal to tasker::rabbitmq: one AMQP connection (rabbitmq-c) with one channel in confirm
-// mode, used from a single thread. Every call reports failure as a `tasker::error`; after a
-// failure the connection is dead and must be replaced (`ok()` turns false).
+// mode, used from a single thread. Every call reports failure as a `tasker::error` whose
+// `origin` is the server's reply code or rabbitmq-c's status (tasker/rabbitmq/errors.hpp);
+// after a failure the connection is dead and must be replaced (`ok()` turns false).
+
+#include "wire.hpp"
 
 #include <tasker/error.hpp>
 #include <tasker/model/time.hpp>
-
-#include <amqp.h>
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+struct amqp_connection_state_t_; // rabbitmq-c's connection, kept out of this header
 
 namespace tasker::rabbitmq::amqp {
 
@@ -30,36 +33,6 @@ struct endpoint {
     /// host:port/vhost, for messages (no credentials).
     std::string describe() const;
 };
-
-/// A header value of ours: text or a 64-bit integer.
-struct header {
-    std::string key;
-    std::string text;
-    std::int64_t number = 0;
-    bool is_number = false;
-};
-
-/// A message as it arrived: the channel's delivery tag, whether RabbitMQ delivered it before
-/// (its consumer's connection died), its body and our headers.
-struct incoming {
-    std::string consumer_tag;
-    std::uint64_t tag = 0;
-    bool redelivered = false;
-    std::string body;
-    std::vector<header> headers;
-};
-
-/// What the broker sent that the owner must act on.
-struct event {
-    enum class kind : std::uint8_t { delivery, confirm, reject_confirm, cancelled, got, got_nothing } what =
-        kind::delivery;
-    incoming message;        ///< delivery, got (a basic.get reply; no consumer tag)
-    std::uint64_t seq = 0;   ///< confirm / reject_confirm: publish sequence number
-    bool multiple = false;   ///< confirm / reject_confirm: every sequence number up to `seq`
-};
-
-/// Arguments of a queue or exchange declaration / binding (x-message-ttl, x-dead-letter-…).
-using arguments = std::vector<header>;
 
 class connection {
 public:
@@ -107,12 +80,12 @@ public:
     void release_buffers() noexcept;
 
 private:
-    explicit connection(amqp_connection_state_t s) noexcept : state_(s) {}
+    explicit connection(amqp_connection_state_t_* s) noexcept : state_(s) {}
     result<void> rpc_status(std::string_view doing);
     result<void> fail(std::string_view doing, int status);
     error broken(error e);
 
-    amqp_connection_state_t state_ = nullptr;
+    amqp_connection_state_t_* state_ = nullptr;
     bool broken_ = false;
     std::uint64_t next_seq_ = 1;
     std::string where_;
