@@ -544,7 +544,7 @@ TEST_CASE("postgres store: a wait for a task ends when another process ends it, 
     CHECK(view->state == task_state::cancelled);
 }
 
-TEST_CASE("postgres store: a commit that ends tasks names them; others do not notify", "[postgres][store]")
+TEST_CASE("postgres store: a commit that ends tasks names them, others do not notify", "[postgres][store]")
 {
     const auto db = testing::migrated_database();
     pgmq::broker messages({db.url(), 1, pgmq::wake_mode::polling});

@@ -188,7 +188,7 @@ TEST_CASE("decide: attempts run out and the task ends in error with a dead lette
     CHECK(t.steps[1].state == step_state::pending); // never started
 }
 
-TEST_CASE("decide: the first attempt always runs; max_attempts 0 or 1 or retryable false never retry",
+TEST_CASE("decide: the first attempt always runs, max_attempts 0 or 1 or retryable false never retry",
           "[unit][decide]")
 {
     for (retry_settings r : {retry_settings{.max_attempts = 0}, retry_settings{.max_attempts = 1},
@@ -489,7 +489,7 @@ TEST_CASE("decide: results together end where the same results one by one end", 
     }
 }
 
-TEST_CASE("orchestration_inputs: a task's results in a row become one input; retries stay apart",
+TEST_CASE("orchestration_inputs: a task's results in a row become one input, retries stay apart",
           "[unit][decide]")
 {
     const auto t1 = uuid::v7(std::chrono::system_clock::now(), 1, 1);

@@ -106,7 +106,7 @@ TEST_CASE("step machine: next() agrees with the live MSM machine on every pair",
         }
 }
 
-TEST_CASE("step machine: terminal states accept nothing; error only reset, cancel, resolve", "[unit][state]")
+TEST_CASE("step machine: terminal states accept nothing, error only reset, cancel, resolve", "[unit][state]")
 {
     for (auto s : {step_state::complete, step_state::cancelled, step_state::resolved_manually})
         for (std::size_t e = 0; e < step_event_count; ++e)

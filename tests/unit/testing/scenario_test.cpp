@@ -146,7 +146,7 @@ TEST_CASE("scenario: operator actions — cancel, reset, resolve", "[unit][scena
     }
 }
 
-TEST_CASE("scenario: a worker killed mid-step; the step comes back after its lease", "[unit][scenario]")
+TEST_CASE("scenario: a worker killed mid-step, the step comes back after its lease", "[unit][scenario]")
 {
     scenario s;
     int calls = 0;
