@@ -5,12 +5,13 @@
 #include <tasker/detail/waiter_list.hpp>
 #include <tasker/engine/handler_registry.hpp>
 #include <tasker/engine/step_context.hpp>
-#include <tasker/engine/store_reads_queues.hpp>
 #include <tasker/error.hpp>
 #include <tasker/logger.hpp>
 #include <tasker/messaging/message_broker.hpp>
 #include <tasker/messaging/queue_name.hpp>
 #include <tasker/model/uuid.hpp>
+#include <tasker/store/queue_reading_store.hpp>
+#include <tasker/store/queued_claims.hpp>
 #include <tasker/store/task_store.hpp>
 
 #include <boost/asio/strand.hpp>
@@ -104,17 +105,12 @@ public:
 
 private:
     struct job;
-    /// Messages read and the claim of the step each names (`outcomes[k]`: `deliveries[k]`).
-    struct claimed_batch {
-        std::vector<delivery> deliveries;
-        std::vector<claim_outcome> outcomes;
-    };
 
     awaitable<result<void>> serve();
     awaitable<void> read_loop(queue_name q);
     /// Reads up to `n` messages of `q` and claims their steps for `owner`: through the store
-    /// alone where it reads the queues (store_reads_queues), else a broker read and a claim.
-    awaitable<result<claimed_batch>> read_and_claim(queue_name q, std::size_t n, uuid owner);
+    /// alone where it reads the queues (`queue_reading_store`), else a broker read and a claim.
+    awaitable<result<queued_claims>> read_and_claim(queue_name q, std::size_t n, uuid owner);
     awaitable<void> run_job(queue_name q, delivery d, step_claim claim);
     awaitable<void> run_inline(queue_name q, std::vector<std::pair<delivery, step_claim>> batch);
     step_outcome invoke(const step_claim& claim, time_point deadline, std::stop_token stop) const;

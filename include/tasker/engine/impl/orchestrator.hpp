@@ -100,7 +100,7 @@ awaitable<result<typename orchestrator<Store, Broker>::processed>> orchestrator<
     queue_name q)
 {
     processed out;
-    if constexpr (store_reads_queues<Store, Broker>) {
+    if constexpr (queue_reading_store<Store, Broker>) {
         if (store_.reads_queues()) {
             // Read, pass and archive commit together: on failure nothing was read, nothing is
             // leased; on success nothing is left to ack.

@@ -343,12 +343,10 @@ awaitable<void> worker<Store, Broker>::run_inline(queue_name q, std::vector<std:
 }
 
 template <task_store Store, message_broker Broker>
-awaitable<result<typename worker<Store, Broker>::claimed_batch>> worker<Store, Broker>::read_and_claim(queue_name q,
-                                                                                                  std::size_t n,
-                                                                                                  uuid owner)
+awaitable<result<queued_claims>> worker<Store, Broker>::read_and_claim(queue_name q, std::size_t n, uuid owner)
 {
-    claimed_batch out;
-    if constexpr (store_reads_queues<Store, Broker>) {
+    queued_claims out;
+    if constexpr (queue_reading_store<Store, Broker>) {
         if (store_.reads_queues()) {
             // Read and claims commit together: on failure nothing was read, nothing is leased.
             auto taken = co_await store_.claim_queued(q, n, config_.lease, owner);
@@ -357,9 +355,7 @@ awaitable<result<typename worker<Store, Broker>::claimed_batch>> worker<Store, B
                                  taken.error().what());
                 co_return taken.error();
             }
-            out.deliveries = std::move(taken->deliveries);
-            out.outcomes = std::move(taken->outcomes);
-            co_return out;
+            co_return std::move(*taken);
         }
     }
     auto batch = co_await broker_.read(q, n, config_.lease);
