@@ -1,5 +1,6 @@
 #pragma once
 
+#include <tasker/engine/detail/outage_backoff.hpp>
 #include <tasker/engine/detail/retry_transient.hpp>
 #include <tasker/engine/detail/wait_for_messages.hpp>
 #include <tasker/engine/orchestrator.hpp>
@@ -64,7 +65,7 @@ awaitable<result<void>> orchestrator<Store, Broker>::serve()
         co_return result<void>{};
     config_.log.info("orchestrator={} event=started", config_.name);
 
-    duration backoff = milliseconds(100);
+    detail::outage_backoff backoff;
     // A read that took less than a batch emptied the queue: wait (which returns at once if
     // something came meanwhile) instead of reading again, a statement that would find nothing.
     bool drained = false;
@@ -76,11 +77,10 @@ awaitable<result<void>> orchestrator<Store, Broker>::serve()
         }
         auto pass = co_await read_and_process(q);
         if (!pass) {
-            co_await sleep_for(backoff);
-            backoff = std::min<duration>(backoff * 2, std::chrono::seconds(10));
+            co_await sleep_for(backoff.next());
             continue;
         }
-        backoff = milliseconds(100);
+        backoff.reset();
         drained = pass->read < config_.batch_size;
         if (pass->read == 0)
             continue;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <tasker/engine/detail/outage_backoff.hpp>
 #include <tasker/engine/detail/retry_transient.hpp>
 #include <tasker/engine/detail/wait_for_messages.hpp>
 #include <tasker/engine/worker.hpp>
@@ -169,7 +170,7 @@ template <task_store Store, message_broker Broker>
 awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
 {
     using namespace asio::experimental::awaitable_operators;
-    duration backoff = milliseconds(100);
+    detail::outage_backoff backoff;
     // A read that took less than it asked for emptied the queue: wait (which returns at once
     // if something came meanwhile) instead of reading again, a statement that would find nothing.
     bool drained = false;
@@ -192,11 +193,10 @@ awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
         const uuid owner = owners_.next(std::chrono::system_clock::now());
         auto taken = co_await read_and_claim(q, n, owner);
         if (!taken) {
-            co_await sleep_for(backoff);
-            backoff = std::min<duration>(backoff * 2, std::chrono::seconds(10));
+            co_await sleep_for(backoff.next());
             continue;
         }
-        backoff = milliseconds(100);
+        backoff.reset();
         auto& batch = taken->deliveries;
         auto& claims = taken->outcomes;
         drained = batch.size() < n;
