@@ -55,7 +55,8 @@ public:
     counters stats() const { return {batches_.load(), messages_.load()}; }
 
 private:
-    awaitable<result<void>> serve();
+    /// The body of `run()`, on the strand.
+    awaitable<result<void>> run_on_strand();
     /// What one pass read, and what of it is left to ack.
     struct processed {
         std::size_t read = 0;

@@ -45,14 +45,14 @@ template <task_store Store, message_broker Broker>
 awaitable<result<void>> orchestrator<Store, Broker>::run()
 {
     // A coroutine resumes on the executor it was spawned on: run the body on the strand.
-    co_return co_await asio::co_spawn(strand_, serve(), asio::use_awaitable);
+    co_return co_await asio::co_spawn(strand_, run_on_strand(), asio::use_awaitable);
 }
 
 template <task_store Store, message_broker Broker>
-awaitable<result<void>> orchestrator<Store, Broker>::serve()
+awaitable<result<void>> orchestrator<Store, Broker>::run_on_strand()
 {
     const queue_name q = orchestration_queue();
-    // Named, not temporaries inside the co_await: g++ 12 destroys those twice.
+    // Named, not temporaries inside the co_await (see tasker/asio.hpp).
     auto ensure = [&] { return broker_.ensure_queue(q); };
     auto pause = [this](duration d) { return sleep_for(d); };
     auto stopped = [this] { return stopping_; };

@@ -92,11 +92,11 @@ template <task_store Store, message_broker Broker>
 awaitable<result<void>> worker<Store, Broker>::run()
 {
     // A coroutine resumes on the executor it was spawned on: run the body on the strand.
-    co_return co_await asio::co_spawn(strand_, serve(), asio::use_awaitable);
+    co_return co_await asio::co_spawn(strand_, run_on_strand(), asio::use_awaitable);
 }
 
 template <task_store Store, message_broker Broker>
-awaitable<result<void>> worker<Store, Broker>::serve()
+awaitable<result<void>> worker<Store, Broker>::run_on_strand()
 {
     if (config_.namespaces.empty())
         co_return error{errc::invalid_name, "worker_config.namespaces is empty: nothing to serve"};
@@ -108,8 +108,7 @@ awaitable<result<void>> worker<Store, Broker>::serve()
             co_return q.error();
         queues.push_back(*q);
     }
-    // Waits for a store or broker that is not up yet; named lambdas: g++ 12 destroys
-    // temporaries inside a co_await twice.
+    // Waits for a store or broker that is not up yet (named lambdas: see tasker/asio.hpp).
     auto pause = [this](duration d) { return sleep_for(d); };
     auto stopped = [this] { return stopping_; };
     const std::string who = "worker=" + config_.name;
@@ -159,7 +158,7 @@ awaitable<void> worker<Store, Broker>::sleep_for(duration d)
 }
 
 template <task_store Store, message_broker Broker>
-void worker<Store, Broker>::job_done(std::size_t n)
+void worker<Store, Broker>::release_slots(std::size_t n)
 {
     running_ -= n;
     slots_.notify_all();
@@ -234,7 +233,7 @@ awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
             co_await run_inline(q, std::move(to_run));
         else
             for (auto& [d, c] : to_run)
-                asio::co_spawn(strand_, run_job(q, std::move(d), std::move(c)), asio::detached);
+                asio::co_spawn(strand_, run_on_pool(q, std::move(d), std::move(c)), asio::detached);
     }
     --readers_;
     idle_.notify_all();
@@ -248,7 +247,7 @@ time_point worker<Store, Broker>::deadline_of(const step_claim& claim) const
 }
 
 template <task_store Store, message_broker Broker>
-step_outcome worker<Store, Broker>::invoke(const step_claim& claim, time_point deadline, std::stop_token stop) const
+step_outcome worker<Store, Broker>::run_handler(const step_claim& claim, time_point deadline, std::stop_token stop) const
 {
     step_outcome o{claim.ref, claim.attempt, true, {}, std::nullopt, clock_.now(), {}};
     const auto& step = claim.tmpl->steps[claim.ref.step];
@@ -291,8 +290,8 @@ step_outcome worker<Store, Broker>::invoke(const step_claim& claim, time_point d
 }
 
 template <task_store Store, message_broker Broker>
-awaitable<void> worker<Store, Broker>::finish(queue_name q, std::vector<delivery_id> ids,
-                                              std::vector<step_outcome> outcomes)
+awaitable<void> worker<Store, Broker>::record_and_ack(queue_name q, std::vector<delivery_id> ids,
+                                                      std::vector<step_outcome> outcomes)
 {
     for (const auto& o : outcomes) {
         if (o.success)
@@ -329,7 +328,7 @@ awaitable<void> worker<Store, Broker>::run_inline(queue_name q, std::vector<std:
     ids.reserve(batch.size());
     for (auto& [d, c] : batch) {
         const auto deadline = deadline_of(c);
-        auto o = invoke(c, deadline, {});
+        auto o = run_handler(c, deadline, {});
         if (o.finished_at > deadline) {
             o.success = false;
             o.result.reset();
@@ -338,8 +337,8 @@ awaitable<void> worker<Store, Broker>::run_inline(queue_name q, std::vector<std:
         outcomes.push_back(std::move(o));
         ids.push_back(d.id);
     }
-    co_await finish(q, std::move(ids), std::move(outcomes));
-    job_done(batch.size());
+    co_await record_and_ack(q, std::move(ids), std::move(outcomes));
+    release_slots(batch.size());
 }
 
 template <task_store Store, message_broker Broker>
@@ -391,7 +390,7 @@ awaitable<result<queued_claims>> worker<Store, Broker>::read_and_claim(queue_nam
 }
 
 template <task_store Store, message_broker Broker>
-awaitable<void> worker<Store, Broker>::run_job(queue_name q, delivery d, step_claim claim_in)
+awaitable<void> worker<Store, Broker>::run_on_pool(queue_name q, delivery d, step_claim claim_in)
 {
     using namespace asio::experimental::awaitable_operators;
     auto j = std::make_shared<job>();
@@ -402,7 +401,7 @@ awaitable<void> worker<Store, Broker>::run_job(queue_name q, delivery d, step_cl
     // The pool thread owns a reference to the job: it may outlive this coroutine after a
     // timeout or a forced stop, and then its late outcome is simply dropped.
     asio::post(*pool_, [this, j, deadline] {
-        j->outcome = invoke(j->claim, deadline, j->stop.get_token());
+        j->outcome = run_handler(j->claim, deadline, j->stop.get_token());
         j->done = true;
         j->finished.notify_all();
     });
@@ -440,8 +439,8 @@ awaitable<void> worker<Store, Broker>::run_job(queue_name q, delivery d, step_cl
                   force_.wait(time_point::max(), force_seen));
         if (j->done || forced_ || clock_.now() >= deadline)
             continue;
-        // Heartbeat: keep the step and its message; stop if the step is no longer ours.
-        // (Vectors are built outside co_await: g++ 12 miscompiles initializer lists there.)
+        // Heartbeat: keep the step and its message; stop if the step is no longer ours (the
+        // vectors are named: see tasker/asio.hpp).
         std::vector<lease_extension> ext(1, lease_extension{claim.ref, claim.attempt, config_.lease});
         auto ours = co_await store_.extend_leases(std::move(ext));
         (void)co_await broker_.extend_lease(q, d.id, config_.lease);
@@ -462,32 +461,32 @@ awaitable<void> worker<Store, Broker>::run_job(queue_name q, delivery d, step_cl
     if (abandoned)
         ++abandoned_;
     else
-        record_soon(q, d.id, std::move(*outcome));
-    job_done(1); // the handler is done: its slot is free while the result is recorded
+        add_result_to_record(q, d.id, std::move(*outcome));
+    release_slots(1); // the handler is done: its slot is free while the result is recorded
 }
 
 template <task_store Store, message_broker Broker>
-void worker<Store, Broker>::record_soon(queue_name q, delivery_id id, step_outcome outcome)
+void worker<Store, Broker>::add_result_to_record(queue_name q, delivery_id id, step_outcome outcome)
 {
-    unrecorded_.push_back({q, id, std::move(outcome)});
+    results_to_record_.push_back({q, id, std::move(outcome)});
     if (!recording_) {
         recording_ = true;
-        asio::co_spawn(strand_, record_waiting(), asio::detached);
+        asio::co_spawn(strand_, record_in_groups(), asio::detached);
     }
 }
 
 // Group commit: one step's result alone is recorded at once; results finishing while a
 // record is on its way wait for it and go together in the next, one transaction and one ack
-// for many steps (per step they were a transaction each: a third of the throughput).
+// for many steps.
 template <task_store Store, message_broker Broker>
-awaitable<void> worker<Store, Broker>::record_waiting()
+awaitable<void> worker<Store, Broker>::record_in_groups()
 {
-    while (!unrecorded_.empty()) {
-        const auto q = unrecorded_.front().queue;
+    while (!results_to_record_.empty()) {
+        const auto q = results_to_record_.front().queue;
         std::vector<delivery_id> ids;
         std::vector<step_outcome> outcomes;
-        std::vector<unrecorded> later;
-        for (auto& u : unrecorded_) {
+        std::vector<result_to_record> later;
+        for (auto& u : results_to_record_) {
             if (u.queue == q && ids.size() < config_.batch_size) {
                 ids.push_back(u.id);
                 outcomes.push_back(std::move(u.outcome));
@@ -495,8 +494,8 @@ awaitable<void> worker<Store, Broker>::record_waiting()
                 later.push_back(std::move(u));
             }
         }
-        unrecorded_ = std::move(later);
-        co_await finish(q, std::move(ids), std::move(outcomes));
+        results_to_record_ = std::move(later);
+        co_await record_and_ack(q, std::move(ids), std::move(outcomes));
     }
     recording_ = false;
     idle_.notify_all();
