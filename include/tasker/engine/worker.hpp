@@ -112,8 +112,8 @@ private:
     /// Reads up to `n` messages of `q` and claims their steps for `owner`: through the store
     /// alone where it reads the queues (`queue_reading_store`), else a broker read and a claim.
     awaitable<result<queued_claims>> read_and_claim(queue_name q, std::size_t n, uuid owner);
-    /// Runs the step's handler on the pool, watching its deadline, heartbeats and a forced stop,
-    /// then hands its outcome to `add_result_to_record`.
+    /// Runs the step's handler on the pool, watching its deadline, heartbeats and a forced stop
+    /// (`detail::step_watch`), then hands its outcome to `add_result_to_record`.
     awaitable<void> run_on_pool(queue_name q, delivery d, step_claim claim);
     /// Runs each step's handler here, one after the other, then records them together.
     awaitable<void> run_inline(queue_name q, std::vector<std::pair<delivery, step_claim>> batch);

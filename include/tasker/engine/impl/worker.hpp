@@ -2,6 +2,7 @@
 
 #include <tasker/engine/detail/outage_backoff.hpp>
 #include <tasker/engine/detail/retry_transient.hpp>
+#include <tasker/engine/detail/step_watch.hpp>
 #include <tasker/engine/detail/wait_for_messages.hpp>
 #include <tasker/engine/worker.hpp>
 
@@ -406,21 +407,36 @@ awaitable<void> worker<Store, Broker>::run_on_pool(queue_name q, delivery d, ste
         j->finished.notify_all();
     });
 
+    // The watch decides (handler returned, deadline, heartbeat, forced stop); this loop
+    // performs what it says and tells it what came of it.
+    detail::step_watch watch(deadline, config_.heartbeat_interval);
     std::optional<step_outcome> outcome;
     bool abandoned = false;
+    bool still_owned = true;
     while (true) {
         const auto seen = j->finished.version();
         const auto force_seen = force_.version();
-        if (j->done) {
-            outcome = std::move(j->outcome);
-            break;
+        const auto now = clock_.now();
+        const auto next = watch.resume({now, j->done, forced_, still_owned});
+        switch (next.type) {
+        case detail::step_watch_action_type::wait:
+            co_await (j->finished.wait(time_point::max(), seen) || clock_.wait_until(next.until) ||
+                      force_.wait(time_point::max(), force_seen));
+            continue;
+        case detail::step_watch_action_type::heartbeat: {
+            // Keep the step and its message (the vector is named: see tasker/asio.hpp). A failed
+            // extension keeps the step: only the store's answer that it is not ours gives it up.
+            std::vector<lease_extension> ext(1, lease_extension{claim.ref, claim.attempt, config_.lease});
+            auto ours = co_await store_.extend_leases(std::move(ext));
+            (void)co_await broker_.extend_lease(q, d.id, config_.lease);
+            still_owned = !ours || (*ours)[0];
+            continue;
         }
-        if (forced_) {
+        case detail::step_watch_action_type::record_outcome: outcome = std::move(j->outcome); break;
+        case detail::step_watch_action_type::abandon_for_shutdown:
             abandoned = true; // leave the message leased: another worker takes the step over
             break;
-        }
-        const auto now = clock_.now();
-        if (now >= deadline) {
+        case detail::step_watch_action_type::time_out: {
             j->stop.request_stop();
             const auto limit = std::chrono::duration_cast<seconds>(deadline - claim.claimed_at).count();
             outcome = step_outcome{claim.ref,
@@ -434,17 +450,7 @@ awaitable<void> worker<Store, Broker>::run_on_pool(queue_name q, delivery d, ste
                                    now};
             break;
         }
-        const auto wake = std::min(deadline, now + config_.heartbeat_interval);
-        co_await (j->finished.wait(time_point::max(), seen) || clock_.wait_until(wake) ||
-                  force_.wait(time_point::max(), force_seen));
-        if (j->done || forced_ || clock_.now() >= deadline)
-            continue;
-        // Heartbeat: keep the step and its message; stop if the step is no longer ours (the
-        // vectors are named: see tasker/asio.hpp).
-        std::vector<lease_extension> ext(1, lease_extension{claim.ref, claim.attempt, config_.lease});
-        auto ours = co_await store_.extend_leases(std::move(ext));
-        (void)co_await broker_.extend_lease(q, d.id, config_.lease);
-        if (ours && !(*ours)[0]) {
+        case detail::step_watch_action_type::abandon_not_owned: {
             j->stop.request_stop();
             abandoned = true;
             config_.log.info("worker={} task={} step={} attempt={} event=abandoned reason=no_longer_owned",
@@ -453,6 +459,8 @@ awaitable<void> worker<Store, Broker>::run_on_pool(queue_name q, delivery d, ste
             (void)co_await broker_.ack(q, std::move(id));
             break;
         }
+        }
+        break;
     }
     std::erase_if(jobs_, [&](const std::weak_ptr<job>& w) {
         auto p = w.lock();
