@@ -1,7 +1,9 @@
 #include <tasker/inmemory/runtime.hpp>
 
 #include <tasker/detail/run_blocking.hpp>
-#include <tasker/engine/detail/runtime_support.hpp>
+#include <tasker/engine/detail/choose_served_namespaces.hpp>
+#include <tasker/engine/detail/log_exit.hpp>
+#include <tasker/engine/detail/wait_for_shutdown_signal.hpp>
 #include <tasker/model/task_template.hpp>
 
 #include <boost/asio/co_spawn.hpp>

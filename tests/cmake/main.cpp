@@ -13,6 +13,11 @@
 // The broker components link and satisfy the concept (no server is needed to check that).
 static_assert(tasker::message_broker<tasker::pgmq::broker>);
 static_assert(tasker::message_broker<tasker::rabbitmq::broker>);
+// PGMQ's queues are read by the PostgreSQL store in its own transactions, RabbitMQ's are not:
+// the store sends through pgmq next to the one and through its outbox next to the other.
+static_assert(tasker::queue_reading_store<tasker::postgres::store, tasker::pgmq::broker>);
+static_assert(!tasker::queue_reading_store<tasker::postgres::store, tasker::rabbitmq::broker>);
+static_assert(!tasker::queue_reading_store<tasker::postgres::store, tasker::any_broker>);
 static_assert(tasker::postgres::route_for<tasker::pgmq::broker> == tasker::postgres::message_route::pgmq);
 static_assert(tasker::postgres::route_for<tasker::rabbitmq::broker> == tasker::postgres::message_route::outbox);
 

@@ -11,8 +11,8 @@ using rabbitmq_deployment = tasker::test::postgres_deployment<tasker::rabbitmq::
 using pgmq_via_broker_deployment = tasker::test::pgmq_via_any_broker_deployment;
 
 // pgmq_deployment runs the engines' store-read path, pgmq_via_broker_deployment the broker-read path.
-static_assert(tasker::store_reads_queues<tasker::postgres::store, tasker::pgmq::broker>);
-static_assert(!tasker::store_reads_queues<tasker::postgres::store, tasker::any_broker>);
+static_assert(tasker::queue_reading_store<tasker::postgres::store, tasker::pgmq::broker>);
+static_assert(!tasker::queue_reading_store<tasker::postgres::store, tasker::any_broker>);
 
 TASKER_EXAMPLE_SHAPES_SUITE(pgmq_deployment, "[postgres][lifecycle]")
 TASKER_EXAMPLE_SHAPES_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle]")

@@ -57,7 +57,7 @@ struct postgres_deployment {
 
 /// PGMQ behind `any_broker`: the engines read through the broker, as with any broker they do
 /// not know, instead of letting the store read the queues in its own transactions
-/// (store_reads_queues), so that path keeps running against PostgreSQL too.
+/// (`queue_reading_store`), so that path keeps running against PostgreSQL too.
 struct pgmq_via_any_broker_deployment {
     static constexpr const char* name = "postgres + pgmq through any_broker";
 

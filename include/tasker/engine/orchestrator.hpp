@@ -3,11 +3,11 @@
 #include <tasker/asio.hpp>
 #include <tasker/clock.hpp>
 #include <tasker/detail/waiter_list.hpp>
-#include <tasker/engine/store_reads_queues.hpp>
 #include <tasker/error.hpp>
 #include <tasker/logger.hpp>
 #include <tasker/messaging/message_broker.hpp>
 #include <tasker/messaging/queue_name.hpp>
+#include <tasker/store/queue_reading_store.hpp>
 #include <tasker/store/task_store.hpp>
 
 #include <boost/asio/strand.hpp>
@@ -55,14 +55,15 @@ public:
     counters stats() const { return {batches_.load(), messages_.load()}; }
 
 private:
-    awaitable<result<void>> serve();
+    /// The body of `run()`, on the strand.
+    awaitable<result<void>> run_on_strand();
     /// What one pass read, and what of it is left to ack.
     struct processed {
         std::size_t read = 0;
         std::vector<delivery_id> to_ack;
     };
     /// Reads up to a batch of `q` and processes it: through the store alone where it reads the
-    /// queues (store_reads_queues; it archives what it read, nothing left to ack), else a
+    /// queues (`queue_reading_store`; it archives what it read, nothing left to ack), else a
     /// broker read and the store's `process`.
     awaitable<result<processed>> read_and_process(queue_name q);
     awaitable<void> sleep_for(duration d);

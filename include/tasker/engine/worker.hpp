@@ -5,12 +5,13 @@
 #include <tasker/detail/waiter_list.hpp>
 #include <tasker/engine/handler_registry.hpp>
 #include <tasker/engine/step_context.hpp>
-#include <tasker/engine/store_reads_queues.hpp>
 #include <tasker/error.hpp>
 #include <tasker/logger.hpp>
 #include <tasker/messaging/message_broker.hpp>
 #include <tasker/messaging/queue_name.hpp>
 #include <tasker/model/uuid.hpp>
+#include <tasker/store/queue_reading_store.hpp>
+#include <tasker/store/queued_claims.hpp>
 #include <tasker/store/task_store.hpp>
 
 #include <boost/asio/strand.hpp>
@@ -104,26 +105,31 @@ public:
 
 private:
     struct job;
-    /// Messages read and the claim of the step each names (`outcomes[k]`: `deliveries[k]`).
-    struct claimed_batch {
-        std::vector<delivery> deliveries;
-        std::vector<claim_outcome> outcomes;
-    };
 
-    awaitable<result<void>> serve();
+    /// The body of `run()`, on the strand.
+    awaitable<result<void>> run_on_strand();
     awaitable<void> read_loop(queue_name q);
     /// Reads up to `n` messages of `q` and claims their steps for `owner`: through the store
-    /// alone where it reads the queues (store_reads_queues), else a broker read and a claim.
-    awaitable<result<claimed_batch>> read_and_claim(queue_name q, std::size_t n, uuid owner);
-    awaitable<void> run_job(queue_name q, delivery d, step_claim claim);
+    /// alone where it reads the queues (`queue_reading_store`), else a broker read and a claim.
+    awaitable<result<queued_claims>> read_and_claim(queue_name q, std::size_t n, uuid owner);
+    /// Runs the step's handler on the pool, watching its deadline, heartbeats and a forced stop
+    /// (`detail::step_watch`), then hands its outcome to `add_result_to_record`.
+    awaitable<void> run_on_pool(queue_name q, delivery d, step_claim claim);
+    /// Runs each step's handler here, one after the other, then records them together.
     awaitable<void> run_inline(queue_name q, std::vector<std::pair<delivery, step_claim>> batch);
-    step_outcome invoke(const step_claim& claim, time_point deadline, std::stop_token stop) const;
+    /// Calls the step's handler and turns what it returned or threw into the attempt's outcome.
+    step_outcome run_handler(const step_claim& claim, time_point deadline, std::stop_token stop) const;
     time_point deadline_of(const step_claim& claim) const;
-    awaitable<void> finish(queue_name q, std::vector<delivery_id> ids, std::vector<step_outcome> outcomes);
-    void record_soon(queue_name q, delivery_id id, step_outcome outcome);
-    awaitable<void> record_waiting();
+    /// Records `outcomes` in one store call and, once that is durable, acks their messages `ids`.
+    awaitable<void> record_and_ack(queue_name q, std::vector<delivery_id> ids, std::vector<step_outcome> outcomes);
+    /// Adds a finished step's result to the next group record, starting `record_in_groups` if
+    /// it is not running.
+    void add_result_to_record(queue_name q, delivery_id id, step_outcome outcome);
+    /// Records the results added, a group (one queue, up to a batch) per store call, until none is left.
+    awaitable<void> record_in_groups();
     awaitable<void> sleep_for(duration d);
-    void job_done(std::size_t n);
+    /// `n` steps' handlers are done: their slots are free for new steps.
+    void release_slots(std::size_t n);
 
     asio::strand<asio::any_io_executor> strand_;
     Store& store_;
@@ -140,13 +146,13 @@ private:
     bool forced_ = false;
     std::vector<std::weak_ptr<job>> jobs_;
     uuid_generator owners_; // claim owner tokens
-    struct unrecorded {
+    struct result_to_record {
         queue_name queue;
         delivery_id id;
         step_outcome outcome;
     };
-    std::vector<unrecorded> unrecorded_; // finished steps waiting for record_waiting()
-    bool recording_ = false;             // record_waiting() runs
+    std::vector<result_to_record> results_to_record_; // finished steps waiting for record_in_groups()
+    bool recording_ = false;                          // record_in_groups() runs
 
     detail::waiter_list slots_;    // a running step finished
     detail::waiter_list stop_;     // stop() was called

@@ -20,7 +20,8 @@ using namespace std::chrono_literals;
 namespace {
 
 /// The in-memory broker, except that `ensure_queue` fails its first `failures` calls with
-/// `failure` — a broker whose server is not up yet.
+/// `failure` — a broker whose server is not up yet — and `read` fails while `failing_reads`
+/// holds, with `errc::backend_unavailable`.
 class late_broker {
 public:
     late_broker(any_clock clock, int failures, errc failure) : inner_(std::move(clock)), left_(failures), code_(failure)
@@ -28,6 +29,8 @@ public:
     }
 
     int ensure_calls = 0;
+    bool failing_reads = false;
+    int failed_reads = 0;
 
     awaitable<result<void>> ensure_queue(queue_name q)
     {
@@ -45,7 +48,11 @@ public:
     }
     awaitable<result<std::vector<delivery>>> read(queue_name q, std::size_t max, duration lease)
     {
-        return inner_.read(q, max, lease);
+        if (failing_reads) {
+            ++failed_reads;
+            co_return error{errc::backend_unavailable, "connection lost (late_broker)"};
+        }
+        co_return co_await inner_.read(q, max, lease);
     }
     awaitable<result<void>> ack(queue_name q, std::vector<delivery_id> ids) { return inner_.ack(q, std::move(ids)); }
     awaitable<result<void>> nack(queue_name q, delivery_id id, duration d) { return inner_.nack(q, id, d); }
@@ -154,4 +161,56 @@ TEST_CASE("startup: a worker waits for its broker, and stop() ends the wait", "[
     run_for(io, clock, 20s);
     REQUIRE(out.value);
     CHECK(*out.value); // stopped while waiting is a clean stop
+}
+
+TEST_CASE("startup: an orchestrator whose reads fail waits 100 ms, doubling, between them", "[unit][engine]")
+{
+    testing::manual_clock clock;
+    late_broker broker(any_clock::ref(clock), 0, errc::backend_unavailable);
+    broker.failing_reads = true;
+    inmemory::store store(broker.inner(), any_clock::ref(clock));
+    asio::io_context io;
+    orchestrator<inmemory::store, late_broker> o(io.get_executor(), store, broker, {}, any_clock::ref(clock));
+    outcome out;
+    spawn(io, o, out);
+
+    run_for(io, clock, 1s); // reads at 0, 0.1, 0.3 and 0.7 s
+    CHECK(broker.failed_reads == 4);
+    run_for(io, clock, 59s); // then 1.5, 3.1, 6.3 and 12.7 s, and every 10 s up to 52.7 s
+    CHECK(broker.failed_reads == 12);
+    CHECK_FALSE(out.value);
+
+    o.stop();
+    run_for(io, clock, 11s);
+    REQUIRE(out.value);
+    CHECK(*out.value);
+}
+
+TEST_CASE("startup: a worker whose reads fail waits 100 ms, doubling to 10 s, between them", "[unit][engine]")
+{
+    testing::manual_clock clock;
+    late_broker broker(any_clock::ref(clock), 0, errc::backend_unavailable);
+    broker.failing_reads = true;
+    inmemory::store store(broker.inner(), any_clock::ref(clock));
+    REQUIRE(store.register_template_now(*test::diamond()));
+    handler_registry handlers;
+    for (const char* step : {"h.start", "h.b", "h.c", "h.end"})
+        handlers.add(step, [](step_context&) { return success(); });
+    asio::io_context io;
+    worker_config config;
+    config.namespaces = {"tests"};
+    worker<inmemory::store, late_broker> w(io.get_executor(), store, broker, handlers, config, any_clock::ref(clock));
+    outcome out;
+    spawn(io, w, out);
+
+    run_for(io, clock, 1s); // reads at 0, 0.1, 0.3 and 0.7 s
+    CHECK(broker.failed_reads == 4);
+    run_for(io, clock, 59s); // then 1.5, 3.1, 6.3 and 12.7 s, and every 10 s up to 52.7 s
+    CHECK(broker.failed_reads == 12);
+    CHECK_FALSE(out.value);
+
+    w.stop(1s);
+    run_for(io, clock, 20s);
+    REQUIRE(out.value);
+    CHECK(*out.value);
 }

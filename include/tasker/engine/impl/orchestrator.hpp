@@ -1,5 +1,6 @@
 #pragma once
 
+#include <tasker/engine/detail/outage_backoff.hpp>
 #include <tasker/engine/detail/retry_transient.hpp>
 #include <tasker/engine/detail/wait_for_messages.hpp>
 #include <tasker/engine/orchestrator.hpp>
@@ -44,14 +45,14 @@ template <task_store Store, message_broker Broker>
 awaitable<result<void>> orchestrator<Store, Broker>::run()
 {
     // A coroutine resumes on the executor it was spawned on: run the body on the strand.
-    co_return co_await asio::co_spawn(strand_, serve(), asio::use_awaitable);
+    co_return co_await asio::co_spawn(strand_, run_on_strand(), asio::use_awaitable);
 }
 
 template <task_store Store, message_broker Broker>
-awaitable<result<void>> orchestrator<Store, Broker>::serve()
+awaitable<result<void>> orchestrator<Store, Broker>::run_on_strand()
 {
     const queue_name q = orchestration_queue();
-    // Named, not temporaries inside the co_await: g++ 12 destroys those twice.
+    // Named, not temporaries inside the co_await (see tasker/asio.hpp).
     auto ensure = [&] { return broker_.ensure_queue(q); };
     auto pause = [this](duration d) { return sleep_for(d); };
     auto stopped = [this] { return stopping_; };
@@ -64,7 +65,7 @@ awaitable<result<void>> orchestrator<Store, Broker>::serve()
         co_return result<void>{};
     config_.log.info("orchestrator={} event=started", config_.name);
 
-    duration backoff = milliseconds(100);
+    detail::outage_backoff backoff;
     // A read that took less than a batch emptied the queue: wait (which returns at once if
     // something came meanwhile) instead of reading again, a statement that would find nothing.
     bool drained = false;
@@ -76,11 +77,10 @@ awaitable<result<void>> orchestrator<Store, Broker>::serve()
         }
         auto pass = co_await read_and_process(q);
         if (!pass) {
-            co_await sleep_for(backoff);
-            backoff = std::min<duration>(backoff * 2, std::chrono::seconds(10));
+            co_await sleep_for(backoff.next());
             continue;
         }
-        backoff = milliseconds(100);
+        backoff.reset();
         drained = pass->read < config_.batch_size;
         if (pass->read == 0)
             continue;
@@ -100,7 +100,7 @@ awaitable<result<typename orchestrator<Store, Broker>::processed>> orchestrator<
     queue_name q)
 {
     processed out;
-    if constexpr (store_reads_queues<Store, Broker>) {
+    if constexpr (queue_reading_store<Store, Broker>) {
         if (store_.reads_queues()) {
             // Read, pass and archive commit together: on failure nothing was read, nothing is
             // leased; on success nothing is left to ack.

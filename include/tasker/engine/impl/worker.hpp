@@ -1,6 +1,8 @@
 #pragma once
 
+#include <tasker/engine/detail/outage_backoff.hpp>
 #include <tasker/engine/detail/retry_transient.hpp>
+#include <tasker/engine/detail/step_watch.hpp>
 #include <tasker/engine/detail/wait_for_messages.hpp>
 #include <tasker/engine/worker.hpp>
 
@@ -91,11 +93,11 @@ template <task_store Store, message_broker Broker>
 awaitable<result<void>> worker<Store, Broker>::run()
 {
     // A coroutine resumes on the executor it was spawned on: run the body on the strand.
-    co_return co_await asio::co_spawn(strand_, serve(), asio::use_awaitable);
+    co_return co_await asio::co_spawn(strand_, run_on_strand(), asio::use_awaitable);
 }
 
 template <task_store Store, message_broker Broker>
-awaitable<result<void>> worker<Store, Broker>::serve()
+awaitable<result<void>> worker<Store, Broker>::run_on_strand()
 {
     if (config_.namespaces.empty())
         co_return error{errc::invalid_name, "worker_config.namespaces is empty: nothing to serve"};
@@ -107,8 +109,7 @@ awaitable<result<void>> worker<Store, Broker>::serve()
             co_return q.error();
         queues.push_back(*q);
     }
-    // Waits for a store or broker that is not up yet; named lambdas: g++ 12 destroys
-    // temporaries inside a co_await twice.
+    // Waits for a store or broker that is not up yet (named lambdas: see tasker/asio.hpp).
     auto pause = [this](duration d) { return sleep_for(d); };
     auto stopped = [this] { return stopping_; };
     const std::string who = "worker=" + config_.name;
@@ -158,7 +159,7 @@ awaitable<void> worker<Store, Broker>::sleep_for(duration d)
 }
 
 template <task_store Store, message_broker Broker>
-void worker<Store, Broker>::job_done(std::size_t n)
+void worker<Store, Broker>::release_slots(std::size_t n)
 {
     running_ -= n;
     slots_.notify_all();
@@ -169,7 +170,7 @@ template <task_store Store, message_broker Broker>
 awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
 {
     using namespace asio::experimental::awaitable_operators;
-    duration backoff = milliseconds(100);
+    detail::outage_backoff backoff;
     // A read that took less than it asked for emptied the queue: wait (which returns at once
     // if something came meanwhile) instead of reading again, a statement that would find nothing.
     bool drained = false;
@@ -192,11 +193,10 @@ awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
         const uuid owner = owners_.next(std::chrono::system_clock::now());
         auto taken = co_await read_and_claim(q, n, owner);
         if (!taken) {
-            co_await sleep_for(backoff);
-            backoff = std::min<duration>(backoff * 2, std::chrono::seconds(10));
+            co_await sleep_for(backoff.next());
             continue;
         }
-        backoff = milliseconds(100);
+        backoff.reset();
         auto& batch = taken->deliveries;
         auto& claims = taken->outcomes;
         drained = batch.size() < n;
@@ -234,7 +234,7 @@ awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
             co_await run_inline(q, std::move(to_run));
         else
             for (auto& [d, c] : to_run)
-                asio::co_spawn(strand_, run_job(q, std::move(d), std::move(c)), asio::detached);
+                asio::co_spawn(strand_, run_on_pool(q, std::move(d), std::move(c)), asio::detached);
     }
     --readers_;
     idle_.notify_all();
@@ -248,7 +248,7 @@ time_point worker<Store, Broker>::deadline_of(const step_claim& claim) const
 }
 
 template <task_store Store, message_broker Broker>
-step_outcome worker<Store, Broker>::invoke(const step_claim& claim, time_point deadline, std::stop_token stop) const
+step_outcome worker<Store, Broker>::run_handler(const step_claim& claim, time_point deadline, std::stop_token stop) const
 {
     step_outcome o{claim.ref, claim.attempt, true, {}, std::nullopt, clock_.now(), {}};
     const auto& step = claim.tmpl->steps[claim.ref.step];
@@ -291,8 +291,8 @@ step_outcome worker<Store, Broker>::invoke(const step_claim& claim, time_point d
 }
 
 template <task_store Store, message_broker Broker>
-awaitable<void> worker<Store, Broker>::finish(queue_name q, std::vector<delivery_id> ids,
-                                              std::vector<step_outcome> outcomes)
+awaitable<void> worker<Store, Broker>::record_and_ack(queue_name q, std::vector<delivery_id> ids,
+                                                      std::vector<step_outcome> outcomes)
 {
     for (const auto& o : outcomes) {
         if (o.success)
@@ -329,7 +329,7 @@ awaitable<void> worker<Store, Broker>::run_inline(queue_name q, std::vector<std:
     ids.reserve(batch.size());
     for (auto& [d, c] : batch) {
         const auto deadline = deadline_of(c);
-        auto o = invoke(c, deadline, {});
+        auto o = run_handler(c, deadline, {});
         if (o.finished_at > deadline) {
             o.success = false;
             o.result.reset();
@@ -338,17 +338,15 @@ awaitable<void> worker<Store, Broker>::run_inline(queue_name q, std::vector<std:
         outcomes.push_back(std::move(o));
         ids.push_back(d.id);
     }
-    co_await finish(q, std::move(ids), std::move(outcomes));
-    job_done(batch.size());
+    co_await record_and_ack(q, std::move(ids), std::move(outcomes));
+    release_slots(batch.size());
 }
 
 template <task_store Store, message_broker Broker>
-awaitable<result<typename worker<Store, Broker>::claimed_batch>> worker<Store, Broker>::read_and_claim(queue_name q,
-                                                                                                  std::size_t n,
-                                                                                                  uuid owner)
+awaitable<result<queued_claims>> worker<Store, Broker>::read_and_claim(queue_name q, std::size_t n, uuid owner)
 {
-    claimed_batch out;
-    if constexpr (store_reads_queues<Store, Broker>) {
+    queued_claims out;
+    if constexpr (queue_reading_store<Store, Broker>) {
         if (store_.reads_queues()) {
             // Read and claims commit together: on failure nothing was read, nothing is leased.
             auto taken = co_await store_.claim_queued(q, n, config_.lease, owner);
@@ -357,9 +355,7 @@ awaitable<result<typename worker<Store, Broker>::claimed_batch>> worker<Store, B
                                  taken.error().what());
                 co_return taken.error();
             }
-            out.deliveries = std::move(taken->deliveries);
-            out.outcomes = std::move(taken->outcomes);
-            co_return out;
+            co_return std::move(*taken);
         }
     }
     auto batch = co_await broker_.read(q, n, config_.lease);
@@ -395,7 +391,7 @@ awaitable<result<typename worker<Store, Broker>::claimed_batch>> worker<Store, B
 }
 
 template <task_store Store, message_broker Broker>
-awaitable<void> worker<Store, Broker>::run_job(queue_name q, delivery d, step_claim claim_in)
+awaitable<void> worker<Store, Broker>::run_on_pool(queue_name q, delivery d, step_claim claim_in)
 {
     using namespace asio::experimental::awaitable_operators;
     auto j = std::make_shared<job>();
@@ -406,26 +402,41 @@ awaitable<void> worker<Store, Broker>::run_job(queue_name q, delivery d, step_cl
     // The pool thread owns a reference to the job: it may outlive this coroutine after a
     // timeout or a forced stop, and then its late outcome is simply dropped.
     asio::post(*pool_, [this, j, deadline] {
-        j->outcome = invoke(j->claim, deadline, j->stop.get_token());
+        j->outcome = run_handler(j->claim, deadline, j->stop.get_token());
         j->done = true;
         j->finished.notify_all();
     });
 
+    // The watch decides (handler returned, deadline, heartbeat, forced stop); this loop
+    // performs what it says and tells it what came of it.
+    detail::step_watch watch(deadline, config_.heartbeat_interval);
     std::optional<step_outcome> outcome;
     bool abandoned = false;
+    bool still_owned = true;
     while (true) {
         const auto seen = j->finished.version();
         const auto force_seen = force_.version();
-        if (j->done) {
-            outcome = std::move(j->outcome);
-            break;
+        const auto now = clock_.now();
+        const auto next = watch.resume({now, j->done, forced_, still_owned});
+        switch (next.type) {
+        case detail::step_watch_action_type::wait:
+            co_await (j->finished.wait(time_point::max(), seen) || clock_.wait_until(next.until) ||
+                      force_.wait(time_point::max(), force_seen));
+            continue;
+        case detail::step_watch_action_type::heartbeat: {
+            // Keep the step and its message (the vector is named: see tasker/asio.hpp). A failed
+            // extension keeps the step: only the store's answer that it is not ours gives it up.
+            std::vector<lease_extension> ext(1, lease_extension{claim.ref, claim.attempt, config_.lease});
+            auto ours = co_await store_.extend_leases(std::move(ext));
+            (void)co_await broker_.extend_lease(q, d.id, config_.lease);
+            still_owned = !ours || (*ours)[0];
+            continue;
         }
-        if (forced_) {
+        case detail::step_watch_action_type::record_outcome: outcome = std::move(j->outcome); break;
+        case detail::step_watch_action_type::abandon_for_shutdown:
             abandoned = true; // leave the message leased: another worker takes the step over
             break;
-        }
-        const auto now = clock_.now();
-        if (now >= deadline) {
+        case detail::step_watch_action_type::time_out: {
             j->stop.request_stop();
             const auto limit = std::chrono::duration_cast<seconds>(deadline - claim.claimed_at).count();
             outcome = step_outcome{claim.ref,
@@ -439,17 +450,7 @@ awaitable<void> worker<Store, Broker>::run_job(queue_name q, delivery d, step_cl
                                    now};
             break;
         }
-        const auto wake = std::min(deadline, now + config_.heartbeat_interval);
-        co_await (j->finished.wait(time_point::max(), seen) || clock_.wait_until(wake) ||
-                  force_.wait(time_point::max(), force_seen));
-        if (j->done || forced_ || clock_.now() >= deadline)
-            continue;
-        // Heartbeat: keep the step and its message; stop if the step is no longer ours.
-        // (Vectors are built outside co_await: g++ 12 miscompiles initializer lists there.)
-        std::vector<lease_extension> ext(1, lease_extension{claim.ref, claim.attempt, config_.lease});
-        auto ours = co_await store_.extend_leases(std::move(ext));
-        (void)co_await broker_.extend_lease(q, d.id, config_.lease);
-        if (ours && !(*ours)[0]) {
+        case detail::step_watch_action_type::abandon_not_owned: {
             j->stop.request_stop();
             abandoned = true;
             config_.log.info("worker={} task={} step={} attempt={} event=abandoned reason=no_longer_owned",
@@ -458,6 +459,8 @@ awaitable<void> worker<Store, Broker>::run_job(queue_name q, delivery d, step_cl
             (void)co_await broker_.ack(q, std::move(id));
             break;
         }
+        }
+        break;
     }
     std::erase_if(jobs_, [&](const std::weak_ptr<job>& w) {
         auto p = w.lock();
@@ -466,32 +469,32 @@ awaitable<void> worker<Store, Broker>::run_job(queue_name q, delivery d, step_cl
     if (abandoned)
         ++abandoned_;
     else
-        record_soon(q, d.id, std::move(*outcome));
-    job_done(1); // the handler is done: its slot is free while the result is recorded
+        add_result_to_record(q, d.id, std::move(*outcome));
+    release_slots(1); // the handler is done: its slot is free while the result is recorded
 }
 
 template <task_store Store, message_broker Broker>
-void worker<Store, Broker>::record_soon(queue_name q, delivery_id id, step_outcome outcome)
+void worker<Store, Broker>::add_result_to_record(queue_name q, delivery_id id, step_outcome outcome)
 {
-    unrecorded_.push_back({q, id, std::move(outcome)});
+    results_to_record_.push_back({q, id, std::move(outcome)});
     if (!recording_) {
         recording_ = true;
-        asio::co_spawn(strand_, record_waiting(), asio::detached);
+        asio::co_spawn(strand_, record_in_groups(), asio::detached);
     }
 }
 
 // Group commit: one step's result alone is recorded at once; results finishing while a
 // record is on its way wait for it and go together in the next, one transaction and one ack
-// for many steps (per step they were a transaction each: a third of the throughput).
+// for many steps.
 template <task_store Store, message_broker Broker>
-awaitable<void> worker<Store, Broker>::record_waiting()
+awaitable<void> worker<Store, Broker>::record_in_groups()
 {
-    while (!unrecorded_.empty()) {
-        const auto q = unrecorded_.front().queue;
+    while (!results_to_record_.empty()) {
+        const auto q = results_to_record_.front().queue;
         std::vector<delivery_id> ids;
         std::vector<step_outcome> outcomes;
-        std::vector<unrecorded> later;
-        for (auto& u : unrecorded_) {
+        std::vector<result_to_record> later;
+        for (auto& u : results_to_record_) {
             if (u.queue == q && ids.size() < config_.batch_size) {
                 ids.push_back(u.id);
                 outcomes.push_back(std::move(u.outcome));
@@ -499,8 +502,8 @@ awaitable<void> worker<Store, Broker>::record_waiting()
                 later.push_back(std::move(u));
             }
         }
-        unrecorded_ = std::move(later);
-        co_await finish(q, std::move(ids), std::move(outcomes));
+        results_to_record_ = std::move(later);
+        co_await record_and_ack(q, std::move(ids), std::move(outcomes));
     }
     recording_ = false;
     idle_.notify_all();

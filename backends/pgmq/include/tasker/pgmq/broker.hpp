@@ -1,13 +1,13 @@
 #pragma once
 
 #include <tasker/asio.hpp>
-#include <tasker/engine/store_reads_queues.hpp>
 #include <tasker/error.hpp>
 #include <tasker/messaging/delivery.hpp>
 #include <tasker/messaging/message.hpp>
 #include <tasker/messaging/queue_name.hpp>
 #include <tasker/model/time.hpp>
 #include <tasker/postgres/store.hpp>
+#include <tasker/store/queue_reading_store.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -52,6 +52,10 @@ struct broker_config {
 /// and complete on the awaiting coroutine's executor; the broker must outlive them.
 class broker {
 public:
+    /// The queues are tables of the store's database: a `postgres::store` reads them in its own
+    /// transactions (see `queue_reading_store`), and sends its messages into them (`route_for`).
+    using colocated_store = postgres::store;
+
     explicit broker(broker_config config);
     ~broker();
     broker(const broker&) = delete;
@@ -79,16 +83,7 @@ private:
 
 } // namespace tasker::pgmq
 
-/// A PostgreSQL store next to a PGMQ broker sends its messages through pgmq, in its own
-/// transaction: no outbox needed.
-namespace tasker::postgres {
-template <>
-inline constexpr message_route route_for<pgmq::broker> = message_route::pgmq;
-} // namespace tasker::postgres
-
-/// Engines on a PostgreSQL store and a PGMQ broker let the store read the queues in the
-/// transactions that claim and orchestrate (when it sends through pgmq, the default).
-namespace tasker {
-template <>
-inline constexpr bool store_reads_queues<postgres::store, pgmq::broker> = true;
-} // namespace tasker
+// The engines on a PostgreSQL store and this broker let the store read the queues in the
+// transactions that claim and orchestrate (when it sends through pgmq, its default next to it).
+static_assert(tasker::queue_reading_store<tasker::postgres::store, tasker::pgmq::broker>);
+static_assert(tasker::postgres::route_for<tasker::pgmq::broker> == tasker::postgres::message_route::pgmq);

@@ -2,9 +2,11 @@
 
 #include <tasker/detail/run_blocking.hpp>
 #include <tasker/engine/client.hpp>
+#include <tasker/engine/detail/choose_served_namespaces.hpp>
+#include <tasker/engine/detail/log_exit.hpp>
+#include <tasker/engine/detail/wait_for_shutdown_signal.hpp>
 #include <tasker/engine/handler_registry.hpp>
 #include <tasker/engine/orchestrator.hpp>
-#include <tasker/engine/detail/runtime_support.hpp>
 #include <tasker/engine/worker.hpp>
 #include <tasker/logger.hpp>
 #include <tasker/messaging/message_broker.hpp>

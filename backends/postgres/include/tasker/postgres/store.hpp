@@ -4,6 +4,8 @@
 #include <tasker/error.hpp>
 #include <tasker/messaging/delivery.hpp>
 #include <tasker/messaging/queue_name.hpp>
+#include <tasker/store/queue_reading_store.hpp>
+#include <tasker/store/queued_claims.hpp>
 #include <tasker/store/task_store.hpp>
 
 #include <cstddef>
@@ -20,11 +22,6 @@ enum class message_route : std::uint8_t {
     outbox, ///< rows of tasker.outbox, which an `outbox_relay` publishes to another broker (RabbitMQ)
 };
 
-/// Where a store working with broker `B` sends its messages: through the outbox (and a relay)
-/// unless the broker reads them from this database. tasker::pgmq specializes it to `pgmq`.
-template <class B>
-inline constexpr message_route route_for = message_route::outbox;
-
 struct store_config {
     /// libpq connection string or URL of a database migrated with tasker's migrations
     /// (`tasker::postgres::migrate`, `tasker-migrate`), e.g. postgresql://tasker@db:5432/tasker.
@@ -35,13 +32,6 @@ struct store_config {
     std::uint64_t seed = 0;
     /// `outbox` when the broker is not PGMQ: run an `outbox_relay` next to the store.
     message_route route = message_route::pgmq;
-};
-
-/// What `store::claim_queued` read, and the claim of each: `outcomes[k]` is the claim of the
-/// step `deliveries[k]` names.
-struct queued_claims {
-    std::vector<delivery> deliveries;
-    std::vector<claim_outcome> outcomes;
 };
 
 /// The `task_store` over PostgreSQL (libpqxx), sending its messages through the pgmq SQL API of
@@ -110,7 +100,7 @@ public:
     awaitable<void> wait_for_finish(task_id id, std::uint64_t seen, time_point deadline);
 
     // Reading the PGMQ queues of this database in the store's own transactions (the engines
-    // use these next to a tasker::pgmq::broker: see tasker::store_reads_queues).
+    // use these next to a tasker::pgmq::broker: see tasker::queue_reading_store).
 
     /// True on the PGMQ route (the queues are in this database).
     bool reads_queues() const noexcept;
@@ -127,5 +117,12 @@ private:
     struct impl;
     std::unique_ptr<impl> impl_;
 };
+
+/// Where a store working next to broker `B` sends its messages unless told otherwise: into
+/// this database's pgmq queues when `B` reads them from here (`queue_reading_store<store, B>`,
+/// as tasker::pgmq::broker does), else into the outbox, which an `outbox_relay` publishes.
+template <class B>
+inline constexpr message_route route_for =
+    queue_reading_store<store, B> ? message_route::pgmq : message_route::outbox;
 
 } // namespace tasker::postgres
