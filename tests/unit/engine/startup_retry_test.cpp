@@ -192,7 +192,7 @@ TEST_CASE("startup: a worker whose reads fail waits 100 ms, doubling to 10 s, be
     late_broker broker(any_clock::ref(clock), 0, errc::backend_unavailable);
     broker.failing_reads = true;
     inmemory::store store(broker.inner(), any_clock::ref(clock));
-    REQUIRE(store.register_template_now(*test::diamond()));
+    REQUIRE(store.register_template_sync(*test::diamond()));
     handler_registry handlers;
     for (const char* step : {"h.start", "h.b", "h.c", "h.end"})
         handlers.add(step, [](step_context&) { return success(); });
