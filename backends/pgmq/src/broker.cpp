@@ -22,8 +22,8 @@ namespace tasker::pgmq {
 // Every statement is a named lambda moved into `run`: g++ 12 destroys a temporary built
 // inside a co_await's argument list twice.
 
-using postgres::pq::from_epoch_seconds;
-using postgres::pq::whole_seconds;
+using pq::from_epoch_seconds;
+using pq::whole_seconds;
 
 std::string_view to_string(wake_mode m) noexcept
 {
@@ -51,7 +51,7 @@ std::string broker::channel(queue_name q) { return "tasker_" + q.str(); }
 /// own) LISTENing on the channel of every queue someone waits on, which wakes those waiters.
 struct broker::impl {
     broker_config config;
-    postgres::pq::pool pool;
+    pq::pool pool;
     real_clock clock;
 
     std::mutex mutex;
@@ -61,13 +61,13 @@ struct broker::impl {
     std::set<std::string> ensured;                                       // queues known to exist
 
     // Last: it calls back into the members above until it is destroyed, first.
-    std::unique_ptr<postgres::pq::listener> listener;
+    std::unique_ptr<pq::listener> listener;
 
     explicit impl(broker_config c) : config(std::move(c)), pool(config.url, std::max<std::size_t>(config.threads, 1))
     {
         if (config.mode != wake_mode::polling)
-            listener = std::make_unique<postgres::pq::listener>(
-                config.url, postgres::pq::listener::callbacks{
+            listener = std::make_unique<pq::listener>(
+                config.url, pq::listener::callbacks{
                                 .notified = [this](const std::string& ch, const std::string&) { wake(ch); },
                                 .subscribed = [this](const std::vector<std::string>& chs) { mark_listening(chs); },
                                 // A notification may have been missed: every waiter looks again.
@@ -198,14 +198,13 @@ awaitable<result<std::vector<delivery>>> broker::read(queue_name q, std::size_t 
         if (qty == 0)
             return out;
         pqxx::nontransaction tx(c); // one statement, its own transaction, one round trip
-        const auto rows = postgres::pq::exec_prepared(tx, postgres::pq::pgmq_statement("read", name),
-                                                      postgres::pq::pgmq_read_sql(name, true), qty, vt);
+        const auto rows =
+            pq::exec_prepared(tx, pq::pgmq_statement("read", name), pq::pgmq_read_sql(name, true), qty, vt);
         std::vector<delivery_id> foreign;
-        out = postgres::pq::deliveries_from_rows(rows, foreign);
+        out = pq::deliveries_from_rows(rows, foreign);
         if (!foreign.empty()) // archived, for an operator to look at (see the header)
-            postgres::pq::exec_prepared(tx, postgres::pq::pgmq_statement("archive", name),
-                                        postgres::pq::pgmq_archive_sql(name, true),
-                                        postgres::pq::array_literal(foreign));
+            pq::exec_prepared(tx, pq::pgmq_statement("archive", name), pq::pgmq_archive_sql(name, true),
+                              pq::array_literal(foreign));
         return out;
     };
     co_return co_await impl_->run<std::vector<delivery>>(std::move(op), "pgmq.read");
@@ -215,11 +214,10 @@ awaitable<result<void>> broker::ack(queue_name q, std::vector<delivery_id> ids)
 {
     if (ids.empty())
         co_return result<void>{};
-    auto op = [name = q.str(), array = postgres::pq::array_literal(ids)](pqxx::connection& c) -> result<void> {
+    auto op = [name = q.str(), array = pq::array_literal(ids)](pqxx::connection& c) -> result<void> {
         // pgmq.archive: the rows move from the queue table to its archive.
         pqxx::nontransaction tx(c);
-        postgres::pq::exec_prepared(tx, postgres::pq::pgmq_statement("archive", name),
-                                    postgres::pq::pgmq_archive_sql(name, true), array);
+        pq::exec_prepared(tx, pq::pgmq_statement("archive", name), pq::pgmq_archive_sql(name, true), array);
         return {};
     };
     co_return co_await impl_->run<void>(std::move(op), "pgmq.archive");
@@ -233,7 +231,7 @@ awaitable<result<void>> broker::nack(queue_name q, delivery_id id, duration dela
         tx.exec_params(std::string("select case when $3 = 0 then pg_notify($4, '') end "
                                    "from (select count(*) from pgmq.set_vt($1, $2::bigint, $3::integer)) n, "
                                    "(select ") +
-                           postgres::pq::async_commit_setting + ") fast",
+                           pq::async_commit_setting + ") fast",
                        name, static_cast<long long>(id), seconds, ch);
         return {};
     };
@@ -244,7 +242,7 @@ awaitable<result<void>> broker::extend_lease(queue_name q, delivery_id id, durat
 {
     auto op = [name = q.str(), id, seconds = whole_seconds(lease, 1)](pqxx::connection& c) -> result<void> {
         pqxx::nontransaction tx(c);
-        tx.exec_params(std::string("select ") + postgres::pq::async_commit_setting +
+        tx.exec_params(std::string("select ") + pq::async_commit_setting +
                            ", (select count(*) from pgmq.set_vt($1, $2::bigint, $3))",
                        name, static_cast<long long>(id), seconds);
         return {};
@@ -275,12 +273,12 @@ awaitable<result<void>> broker::wait(queue_name q, time_point deadline)
     auto op = [name = q.str()](pqxx::connection& c) -> result<readiness> {
         pqxx::nontransaction tx(c);
         // The earliest message by the vt index, one probe: something is readable exactly when
-        // it is. (`vt <= clock_timestamp()` as a filter cannot use the index: the queue's
-        // every row, dead ones included, was scanned at each look.)
-        const auto rows = postgres::pq::exec_prepared(
-            tx, postgres::pq::pgmq_statement("next", name),
+        // it is. (`vt <= clock_timestamp()` as a filter cannot use the index: each look would
+        // scan the queue's every row, dead ones included.)
+        const auto rows = pq::exec_prepared(
+            tx, pq::pgmq_statement("next", name),
             "select coalesce(min(vt) <= clock_timestamp(), false), extract(epoch from min(vt))::float8 from " +
-                postgres::pq::pgmq_table(name, "q"));
+                pq::pgmq_table(name, "q"));
         readiness r;
         r.visible = rows[0][0].as<bool>();
         if (!rows[0][1].is_null())

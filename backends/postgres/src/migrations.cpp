@@ -1,5 +1,8 @@
 #include <tasker/postgres/migrations.hpp>
 
+#include "pq/redact.hpp"
+#include "pq/translate.hpp"
+
 #include <libpq-fe.h>
 #include <pqxx/pqxx>
 
@@ -8,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <regex>
 #include <sstream>
 #include <string_view>
 #include <system_error>
@@ -40,15 +42,6 @@ struct target {
     bool valid = false;
 };
 
-/// `text` with the userinfo password of a URI and any `password=` value replaced by "***":
-/// for libpq's complaints about a URL it could not parse, which may quote part of it.
-std::string redact(const std::string& text)
-{
-    static const std::regex uri_password(R"(([a-z]+://[^:/@\s]*):[^@\s]*@)");
-    static const std::regex keyword_password(R"(password\s*=\s*[^\s&]+)");
-    return std::regex_replace(std::regex_replace(text, uri_password, "$1:***@"), keyword_password, "password=***");
-}
-
 /// libpq's multi-line message as one line, trimmed, without the password.
 std::string clean(std::string_view message, const std::string& password)
 {
@@ -78,7 +71,7 @@ target describe(const std::string& url)
     if (!options) {
         std::string why = parse_error ? parse_error : "out of memory";
         PQfreemem(parse_error);
-        return {"an invalid connection URL (" + clean(redact(why), {}) + ")", {}, false};
+        return {"an invalid connection URL (" + clean(pq::redact(why), {}) + ")", {}, false};
     }
     std::string host, hostaddr, port, dbname, password;
     for (const PQconninfoOption* o = options.get(); o->keyword; ++o) {
@@ -111,9 +104,13 @@ target describe(const std::string& url)
     return {std::move(description), std::move(password), true};
 }
 
-error unavailable(const target& t, std::string_view what)
+/// `e` through the one translation of libpqxx's exceptions, `doing` naming the server, its
+/// message on one line and without the password.
+error failure(const std::exception& e, const std::string& doing, const target& t)
 {
-    return error{errc::backend_unavailable, "PostgreSQL at " + t.description + ": " + clean(what, t.password)};
+    auto err = pq::translate(e, doing + " (PostgreSQL at " + t.description + ")");
+    err.message = clean(err.message, t.password);
+    return err;
 }
 
 result<std::unique_ptr<pqxx::connection>> connect(const std::string& url, const target& t)
@@ -128,8 +125,7 @@ result<std::unique_ptr<pqxx::connection>> connect(const std::string& url, const 
         session.commit();
         return c;
     } catch (const std::exception& e) {
-        return error{errc::backend_unavailable,
-                     "cannot connect to PostgreSQL at " + t.description + ": " + clean(e.what(), t.password)};
+        return failure(e, "connecting", t);
     }
 }
 
@@ -177,41 +173,41 @@ result<std::string> read_file(const fs::path& path)
     return text.str();
 }
 
-/// Applies one file unless it is recorded; returns whether it applied it. A failure of the
-/// file's own SQL becomes `database_error`; anything else propagates as a pqxx exception.
-result<bool> apply(pqxx::connection& c, const migration_file& m, const std::string& sql)
+/// Applies one file unless it is recorded; returns whether it applied it. Every failure names
+/// the file.
+result<bool> apply(pqxx::connection& c, const migration_file& m, const std::string& sql, const target& t)
 {
-    pqxx::work tx(c, "migrate");
-    tx.exec(std::string(lock_statement));
-    // Read after the lock, hence after any concurrent runner's commit of this very file.
-    const auto recorded =
-        tx.exec_params("SELECT version FROM schema_migrations WHERE left(version, 5) = $1", m.name.substr(0, 5));
-    if (!recorded.empty()) {
-        const auto version = recorded[0][0].as<std::string>();
-        if (version == m.name)
-            return false;
-        return error{errc::database_error, "migration number " + m.name.substr(0, 4) + " is recorded as '" + version +
-                                               "' but the file is '" + m.path.filename().string() + "'"};
-    }
-    const auto failed = [&](std::string_view what) {
-        return error{errc::database_error,
-                     "migration " + m.path.filename().string() + " failed and was rolled back: " + std::string(what)};
-    };
+    const std::string file = m.path.filename().string();
     try {
-        tx.exec(sql, m.name);
-    } catch (const pqxx::broken_connection&) {
-        throw;
-    } catch (const pqxx::sql_error& e) {
-        // Multi-line on purpose: the server's LINE/caret context points into the file.
-        std::string what = e.what();
-        what.erase(what.find_last_not_of(" \n\t") + 1);
-        return failed("SQLSTATE " + e.sqlstate() + ": " + what);
-    } catch (const pqxx::failure& e) { // deadlock, serialization failure: not sql_error in libpqxx 6
-        return failed(e.what());
+        pqxx::work tx(c, "migrate");
+        tx.exec(std::string(lock_statement));
+        // Read after the lock, hence after any concurrent runner's commit of this very file.
+        const auto recorded =
+            tx.exec_params("SELECT version FROM schema_migrations WHERE left(version, 5) = $1", m.name.substr(0, 5));
+        if (!recorded.empty()) {
+            const auto version = recorded[0][0].as<std::string>();
+            if (version == m.name)
+                return false;
+            return error{errc::database_error, "migration number " + m.name.substr(0, 4) + " is recorded as '" +
+                                                   version + "' but the file is '" + file + "'"};
+        }
+        try {
+            tx.exec(sql, m.name);
+        } catch (const std::exception& e) {
+            // Not cleaned to one line: the server's LINE/caret context points into the file.
+            return pq::translate(e, "migration " + file + " failed and was rolled back");
+        }
+        tx.exec_params("INSERT INTO schema_migrations (version) VALUES ($1)", m.name);
+        try {
+            tx.commit();
+        } catch (const std::exception& e) {
+            return failure(e, "migration " + file + ": its commit failed, so whether it is recorded is unknown "
+                                  "(run the migrations again to find out)", t);
+        }
+        return true;
+    } catch (const std::exception& e) {
+        return failure(e, "migration " + file, t);
     }
-    tx.exec_params("INSERT INTO schema_migrations (version) VALUES ($1)", m.name);
-    tx.commit();
-    return true;
 }
 
 } // namespace
@@ -226,34 +222,26 @@ result<std::vector<std::string>> migrate(const std::string& connection_url, cons
     if (!c)
         return c.error();
 
-    std::vector<std::string> applied;
     try {
-        {
-            // Under the lock: concurrent CREATE TABLE IF NOT EXISTS can fail instead of waiting.
-            pqxx::work tx(**c, "schema_migrations");
-            tx.exec(std::string(lock_statement));
-            tx.exec(std::string(create_table_statement));
-            tx.commit();
-        }
-        for (const auto& m : *files) {
-            auto sql = read_file(m.path);
-            if (!sql)
-                return sql.error();
-            auto done = apply(**c, m, *sql);
-            if (!done)
-                return done.error();
-            if (*done)
-                applied.push_back(m.name);
-        }
-    } catch (const pqxx::in_doubt_error& e) {
-        return unavailable(t, std::string("the connection broke while committing a migration; whether it was "
-                                          "recorded is unknown, run again to find out: ") +
-                                  e.what());
-    } catch (const pqxx::broken_connection& e) {
-        return unavailable(t, e.what());
+        // Under the lock: concurrent CREATE TABLE IF NOT EXISTS can fail instead of waiting.
+        pqxx::work tx(**c, "schema_migrations");
+        tx.exec(std::string(lock_statement));
+        tx.exec(std::string(create_table_statement));
+        tx.commit();
     } catch (const std::exception& e) {
-        // The runner's own statements: e.g. no right to create or write schema_migrations.
-        return error{errc::database_error, "cannot record migrations in schema_migrations: " + clean(e.what(), {})};
+        // E.g. no right to create schema_migrations.
+        return failure(e, "creating schema_migrations", t);
+    }
+    std::vector<std::string> applied;
+    for (const auto& m : *files) {
+        auto sql = read_file(m.path);
+        if (!sql)
+            return sql.error();
+        auto done = apply(**c, m, *sql, t);
+        if (!done)
+            return done.error();
+        if (*done)
+            applied.push_back(m.name);
     }
     return applied;
 }
@@ -272,10 +260,8 @@ result<std::vector<std::string>> applied_migrations(const std::string& url)
         for (const auto& row : tx.exec("SELECT version FROM schema_migrations ORDER BY version"))
             names.push_back(row[0].as<std::string>());
         return names;
-    } catch (const pqxx::broken_connection& e) {
-        return unavailable(t, e.what());
     } catch (const std::exception& e) {
-        return error{errc::database_error, "cannot read schema_migrations: " + clean(e.what(), {})};
+        return failure(e, "reading schema_migrations", t);
     }
 }
 

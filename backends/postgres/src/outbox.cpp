@@ -48,7 +48,7 @@ struct outbox::impl {
                 // LISTEN takes effect at the end of the next statement: make it now (the
                 // session's plan settings), and count the reconnection as a notification (one
                 // may have been missed meanwhile).
-                pqxx::nontransaction(*conn).exec(std::string(pq::key_lookups));
+                pqxx::nontransaction(*conn).exec(std::string(pq::index_scan_session_settings));
                 notified = true;
             }
             return f(*conn);

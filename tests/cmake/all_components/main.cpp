@@ -1,6 +1,7 @@
 // Runs a two-step workflow on the embedded runtime of an installed tasker.
 #include <tasker/messaging/any_broker.hpp>
 #include <tasker/pgmq/broker.hpp>
+#include <tasker/postgres/errors.hpp>
 #include <tasker/postgres/runtime.hpp>
 #include <tasker/rabbitmq/broker.hpp>
 #include <tasker/rabbitmq/topology.hpp>
@@ -32,6 +33,14 @@ int main()
     std::cout << "testing_postgres migrations: " << migrations.string() << "\n";
     auto* volatile make_database = &tasker::testing::migrated_database; // linked, not called: needs a server
     (void)make_database;
+
+    // postgres's SQLSTATE category links (it is compiled into the installed connection layer).
+    tasker::error refused{tasker::errc::database_error, "refused"};
+    refused.origin = tasker::postgres::make_sqlstate_code("42601");
+    if (tasker::postgres::sqlstate(refused) != "42601" || refused.origin.message() != "SQLSTATE 42601 (syntax_error)") {
+        std::cerr << "postgres errors misbehave: " << refused.origin.message() << "\n";
+        return 1;
+    }
 
     // rabbitmq links: a broker is made (it connects on first use) and its delay rounding works.
     tasker::any_broker chosen(std::make_unique<tasker::rabbitmq::broker>(tasker::rabbitmq::broker_config{}));

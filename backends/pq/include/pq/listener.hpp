@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-namespace tasker::postgres::pq {
+namespace tasker::pq {
 
 /// Holds one connection that LISTENs on every channel asked for, on a thread of its own,
 /// and reports what it hears. When the connection breaks, it says so (`lost`: notifications
@@ -47,4 +47,4 @@ private:
     std::thread thread_;
 };
 
-} // namespace tasker::postgres::pq
+} // namespace tasker::pq

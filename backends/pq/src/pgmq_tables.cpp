@@ -1,4 +1,4 @@
-#include "pgmq_tables.hpp"
+#include "pq/pgmq_tables.hpp"
 
 #include <tasker/messaging/message.hpp>
 #include <tasker/messaging/queue_name.hpp>
@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <utility>
 
-namespace tasker::postgres::pq {
+namespace tasker::pq {
 
 int whole_seconds(duration d, int at_least)
 {
@@ -100,4 +100,4 @@ std::string pgmq_send_sql(const std::string& queue)
            "select pg_notify('tasker_" + queue + "', '') from (select count(*) from sent) as n";
 }
 
-} // namespace tasker::postgres::pq
+} // namespace tasker::pq

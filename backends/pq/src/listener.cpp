@@ -1,4 +1,4 @@
-#include "listener.hpp"
+#include "pq/listener.hpp"
 
 #include <pqxx/pqxx>
 
@@ -6,7 +6,7 @@
 #include <chrono>
 #include <memory>
 
-namespace tasker::postgres::pq {
+namespace tasker::pq {
 
 namespace {
 
@@ -92,4 +92,4 @@ void listener::loop()
     receivers.clear();
 }
 
-} // namespace tasker::postgres::pq
+} // namespace tasker::pq
