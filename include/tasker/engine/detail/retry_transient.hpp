@@ -1,7 +1,7 @@
 #pragma once
 
 #include <tasker/asio.hpp>
-#include <tasker/engine/detail/outage_backoff.hpp>
+#include <tasker/detail/outage_backoff.hpp>
 #include <tasker/error.hpp>
 #include <tasker/logger.hpp>
 #include <tasker/model/time.hpp>

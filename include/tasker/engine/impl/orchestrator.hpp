@@ -1,6 +1,6 @@
 #pragma once
 
-#include <tasker/engine/detail/outage_backoff.hpp>
+#include <tasker/detail/outage_backoff.hpp>
 #include <tasker/engine/detail/retry_transient.hpp>
 #include <tasker/engine/detail/wait_for_messages.hpp>
 #include <tasker/engine/orchestrator.hpp>

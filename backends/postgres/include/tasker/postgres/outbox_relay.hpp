@@ -1,6 +1,7 @@
 #pragma once
 
 #include <tasker/asio.hpp>
+#include <tasker/detail/outage_backoff.hpp>
 #include <tasker/logger.hpp>
 #include <tasker/messaging/message_broker.hpp>
 #include <tasker/postgres/outbox.hpp>
@@ -87,12 +88,12 @@ public:
 private:
     awaitable<void> loop()
     {
-        duration backoff = std::chrono::milliseconds(100);
+        tasker::detail::outage_backoff backoff;
         auto pause = [&](const error& e, std::string_view doing) {
+            const duration wait = backoff.next();
             config_.log.warn("component=outbox_relay event={}_failed error=\"{}\" retry_ms={}", doing, e.what(),
-                             std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count());
-            (void)box_.wait(backoff); // interrupted by stop()
-            backoff = std::min<duration>(backoff * 2, std::chrono::seconds(10));
+                             std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+            (void)box_.wait(wait); // interrupted by stop()
         };
         while (!stopping_) {
             auto batch = box_.claim(config_.batch_size, config_.claim);
@@ -136,7 +137,7 @@ private:
                 pause(*failure, "publish");
                 continue;
             }
-            backoff = std::chrono::milliseconds(100);
+            backoff.reset();
         }
     }
 

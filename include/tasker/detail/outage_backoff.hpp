@@ -7,11 +7,12 @@
 
 namespace tasker::detail {
 
-/// How long the engine waits before trying a backend again after a transient failure (the
+/// How long tasker waits before trying a backend again after a transient failure (the
 /// database or broker is unreachable): `first`, doubling with each failure in a row up to
 /// `longest`, and `first` again after a success. A process started before its backend waits
 /// for it instead of exiting, and resumes at most `longest` after the backend comes back.
-/// Every retrying loop of the orchestrator and the worker uses it. Pure: the caller waits.
+/// Every retrying loop of the orchestrator, the worker, the outbox relay and the PostgreSQL
+/// listener uses it. Pure: the caller waits.
 class outage_backoff {
 public:
     static constexpr duration first = std::chrono::milliseconds(100);

@@ -1,4 +1,4 @@
-#include <tasker/engine/detail/outage_backoff.hpp>
+#include <tasker/detail/outage_backoff.hpp>
 
 #include "support/catch.hpp"
 
