@@ -20,6 +20,12 @@ constexpr std::pair<step_type, std::string_view> step_type_names[] = {
     {step_type::batch_worker, "batch_worker"},
 };
 
+constexpr std::pair<staleness_action, std::string_view> staleness_action_names[] = {
+    {staleness_action::dlq, "dlq"},
+    {staleness_action::error, "error"},
+    {staleness_action::none, "none"},
+};
+
 std::string step_path(std::size_t i) { return "steps[" + std::to_string(i) + "]"; }
 
 // Shortest form that reads back exactly: 0.5, 2, 1.01.
@@ -88,6 +94,24 @@ std::optional<step_type> step_type_from_string(std::string_view s) noexcept
 }
 
 std::ostream& operator<<(std::ostream& os, step_type t) { return os << to_string(t); }
+
+std::string_view to_string(staleness_action a) noexcept
+{
+    for (const auto& [action, name] : staleness_action_names)
+        if (action == a)
+            return name;
+    return "unknown";
+}
+
+std::optional<staleness_action> staleness_action_from_string(std::string_view s) noexcept
+{
+    for (const auto& [action, name] : staleness_action_names)
+        if (name == s)
+            return action;
+    return std::nullopt;
+}
+
+std::ostream& operator<<(std::ostream& os, staleness_action a) { return os << to_string(a); }
 
 std::string template_key::to_string() const { return namespace_name + "/" + name + "@" + version.to_string(); }
 

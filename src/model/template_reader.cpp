@@ -204,12 +204,8 @@ void template_reader::read_lifecycle(const YAML::Node& n, const std::string& pat
              [&](const std::string& key, const YAML::Node& v, const std::string& here) {
                  if (key == "staleness_action") {
                      if (auto s = string_value(v, here)) {
-                         if (*s == "dlq")
-                             l.action = staleness_action::dlq;
-                         else if (*s == "error")
-                             l.action = staleness_action::error;
-                         else if (*s == "none")
-                             l.action = staleness_action::none;
+                         if (auto action = staleness_action_from_string(*s))
+                             l.action = *action;
                          else
                              report(here, v, "unknown staleness_action '" + *s + "' (expected dlq, error or none)");
                      }

@@ -41,11 +41,7 @@ json::object lifecycle_json(const lifecycle_limits& l)
     minutes("max_waiting_for_dependencies_minutes", l.max_waiting_for_dependencies);
     minutes("max_waiting_for_retry_minutes", l.max_waiting_for_retry);
     minutes("max_steps_in_process_minutes", l.max_steps_in_process);
-    switch (l.action) {
-    case staleness_action::dlq: o["staleness_action"] = "dlq"; break;
-    case staleness_action::error: o["staleness_action"] = "error"; break;
-    case staleness_action::none: o["staleness_action"] = "none"; break;
-    }
+    o["staleness_action"] = to_string(l.action);
     return o;
 }
 

@@ -3,6 +3,7 @@
 #include <tasker/asio.hpp>
 #include <tasker/clock.hpp>
 #include <tasker/detail/waiter_list.hpp>
+#include <tasker/engine/handler_execution.hpp>
 #include <tasker/engine/handler_registry.hpp>
 #include <tasker/engine/step_context.hpp>
 #include <tasker/error.hpp>
@@ -27,17 +28,6 @@
 #include <vector>
 
 namespace tasker {
-
-/// Where step handlers run.
-enum class handler_execution : std::uint8_t {
-    /// On the worker's own thread pool: handlers may block; timeouts, heartbeats and
-    /// cancellation act while they run. The default.
-    thread_pool,
-    /// On the worker's executor, one after the other, within the read loop: for handlers
-    /// that only compute (no blocking). No heartbeat runs meanwhile, and a timeout is only
-    /// noticed when the handler returns. Deterministic: the testing kit's simulations use it.
-    inline_on_worker,
-};
 
 struct worker_config {
     /// Namespaces whose worker queues (`worker_<ns>`) this worker serves. Required.

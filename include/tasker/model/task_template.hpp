@@ -10,6 +10,7 @@
 #include <tasker/retry/retry_policy.hpp>
 
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,11 @@ namespace tasker {
 
 /// What the orchestrator does with a task that stays too long in one state.
 enum class staleness_action : std::uint8_t { dlq, error, none };
+
+/// The template's spelling: "dlq", "error", "none".
+std::string_view to_string(staleness_action a) noexcept;
+std::optional<staleness_action> staleness_action_from_string(std::string_view s) noexcept;
+std::ostream& operator<<(std::ostream& os, staleness_action a);
 
 /// `lifecycle:` staleness limits of a template (tasker-core's field names, in minutes).
 struct lifecycle_limits {

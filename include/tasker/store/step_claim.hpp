@@ -7,7 +7,9 @@
 #include <tasker/store/step_ref.hpp>
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,6 +34,9 @@ enum class claim_status : std::uint8_t {
     lost,     ///< the attempt's worker was lost (lease expired): its failure is recorded; ack
     not_found ///< no such task or step: ack (and log)
 };
+
+std::string_view to_string(claim_status s) noexcept;
+std::ostream& operator<<(std::ostream& os, claim_status s);
 
 /// Everything a handler gets to run one attempt.
 struct step_claim {

@@ -6,8 +6,10 @@
 #include <tasker/store/step_ref.hpp>
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace tasker {
 
@@ -34,5 +36,8 @@ enum class record_status : std::uint8_t {
     recorded, ///< the result is durable and the orchestrator is told
     ignored,  ///< too late: the attempt timed out, was cancelled or taken over
 };
+
+std::string_view to_string(record_status s) noexcept;
+std::ostream& operator<<(std::ostream& os, record_status s);
 
 } // namespace tasker

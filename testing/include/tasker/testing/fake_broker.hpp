@@ -15,6 +15,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ostream>
+#include <string_view>
 #include <vector>
 
 namespace tasker::testing {
@@ -30,6 +32,7 @@ enum class fault : std::uint8_t {
 };
 
 std::string_view to_string(fault f) noexcept;
+std::ostream& operator<<(std::ostream& os, fault f);
 
 /// A scripted fault: hits the next `times` messages that match the filters.
 struct fault_rule {
@@ -54,6 +57,17 @@ struct fault_rates {
 /// One entry of the fake's record of traffic.
 struct traffic {
     enum class event : std::uint8_t { sent, delivered, acked, nacked };
+    friend std::string_view to_string(event e) noexcept
+    {
+        switch (e) {
+        case event::sent: return "sent";
+        case event::delivered: return "delivered";
+        case event::acked: return "acked";
+        case event::nacked: return "nacked";
+        }
+        return "unknown";
+    }
+    friend std::ostream& operator<<(std::ostream& os, event e) { return os << to_string(e); }
     event what;
     queue_name queue;
     message msg;
@@ -326,6 +340,8 @@ inline std::string_view to_string(fault f) noexcept
     }
     return "unknown";
 }
+
+inline std::ostream& operator<<(std::ostream& os, fault f) { return os << to_string(f); }
 
 static_assert(message_broker<fake_broker<>>);
 

@@ -10,8 +10,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tasker::postgres {
@@ -21,6 +23,9 @@ enum class message_route : std::uint8_t {
     pgmq,   ///< pgmq queues in this database (the PGMQ broker reads them)
     outbox, ///< rows of tasker.outbox, which an `outbox_relay` publishes to another broker (RabbitMQ)
 };
+
+std::string_view to_string(message_route r) noexcept;
+std::ostream& operator<<(std::ostream& os, message_route r);
 
 struct store_config {
     /// libpq connection string or URL of a database migrated with tasker's migrations
