@@ -7,7 +7,7 @@
 #include "handlers/order_handlers.hpp"
 
 using namespace tasker;
-using tasker::testing::behaviour;
+using tasker::testing::scripted_handler;
 using tasker::testing::scenario;
 
 const std::string order_template = TASKER_EXAMPLES_DIR "/templates/order_fulfillment.yaml";
@@ -46,10 +46,10 @@ TEST_CASE("a payment outage can be cancelled while the step waits for its retry"
 {
     scenario s;
     s.given_template_file(order_template)
-        .handler("orders.validate_order", behaviour::succeed({{"total", 99.5}}))
-        .handler("orders.reserve_inventory", behaviour::succeed())
-        .handler("orders.process_payment", behaviour::fail_times(100, "gateway unavailable"))
-        .handler("orders.ship_order", behaviour::succeed());
+        .handler("orders.validate_order", scripted_handler::succeed({{"total", 99.5}}))
+        .handler("orders.reserve_inventory", scripted_handler::succeed())
+        .handler("orders.process_payment", scripted_handler::fail_times(100, "gateway unavailable"))
+        .handler("orders.ship_order", scripted_handler::succeed());
     s.submit(examples::sample_order()).advance(std::chrono::milliseconds(60)); // first retry is 50 ms later
     CHECK(s.expect().step("process_payment").state(step_state::waiting_for_retry).attempts(2));
 

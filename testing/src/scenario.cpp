@@ -178,7 +178,7 @@ scenario& scenario::given_template_file(const std::string& path)
     return *this;
 }
 
-scenario& scenario::handler(std::string callable, const behaviour& b)
+scenario& scenario::handler(std::string callable, const scripted_handler& b)
 {
     // The cluster, not `this`: a scenario may be moved, its cluster stays put.
     return handler(std::move(callable), b.handler([cluster = cluster_.get()](time_point past) {

@@ -1,4 +1,4 @@
-// The scenario runner: given a template and behaviours, when actions, then expectations,
+// The scenario runner: given a template and scripted handlers, when actions, then expectations,
 // on virtual time.
 #include <tasker/testing/catch.hpp>
 #include <tasker/testing/scenario.hpp>
@@ -30,11 +30,11 @@ steps:
     handler: {callable: shop.ship}
 )";
 
-scenario order_scenario(const behaviour& charge)
+scenario order_scenario(const scripted_handler& charge)
 {
     scenario s;
     s.given_template(order_flow)
-        .handler("shop.validate", behaviour::succeed({{"total", 42}}))
+        .handler("shop.validate", scripted_handler::succeed({{"total", 42}}))
         .handler("shop.charge", charge)
         .handler("shop.ship", [](step_context& ctx) {
             return success({{"charged", ctx.result_of("charge") != nullptr}});
@@ -46,7 +46,7 @@ scenario order_scenario(const behaviour& charge)
 
 TEST_CASE("scenario: retries an hour apart finish in virtual time", "[unit][scenario]")
 {
-    auto s = order_scenario(behaviour::fail_times(10).then_succeed({{"id", "ch_1"}}));
+    auto s = order_scenario(scripted_handler::fail_times(10).then_succeed({{"id", "ch_1"}}));
     s.submit().run_until_finished();
     CHECK(s.expect()
               .task(task_state::complete)
@@ -62,7 +62,7 @@ TEST_CASE("scenario: retries an hour apart finish in virtual time", "[unit][scen
 
 TEST_CASE("scenario: exact transition sequences", "[unit][scenario]")
 {
-    auto s = order_scenario(behaviour::fail_times(1).then_succeed());
+    auto s = order_scenario(scripted_handler::fail_times(1).then_succeed());
     s.submit().run_until_finished();
     using enum step_state;
     CHECK(s.expect().step("validate").transitions({enqueued, in_progress, enqueued_for_orchestration, complete}));
@@ -73,7 +73,7 @@ TEST_CASE("scenario: exact transition sequences", "[unit][scenario]")
 
 TEST_CASE("scenario: a permanent failure ends the task in error and stops downstream", "[unit][scenario]")
 {
-    auto s = order_scenario(behaviour::permanent_failure("card declined"));
+    auto s = order_scenario(scripted_handler::permanent_failure("card declined"));
     s.submit().run_until_finished();
     CHECK(s.expect()
               .task(task_state::error)
@@ -88,7 +88,7 @@ TEST_CASE("scenario: a permanent failure ends the task in error and stops downst
 
 TEST_CASE("scenario: a step that runs past its timeout is retried", "[unit][scenario]")
 {
-    auto s = order_scenario(behaviour::time_out(1).then_succeed({{"id", "late"}}));
+    auto s = order_scenario(scripted_handler::time_out(1).then_succeed({{"id", "late"}}));
     s.submit().run_until_finished();
     CHECK(s.expect()
               .task(task_state::complete)
@@ -106,7 +106,7 @@ TEST_CASE("scenario: operator actions — cancel, reset, resolve", "[unit][scena
 {
     SECTION("cancel while a retry waits")
     {
-        auto s = order_scenario(behaviour::fail_times(5));
+        auto s = order_scenario(scripted_handler::fail_times(5));
         s.submit().advance(30min);
         CHECK(s.expect().task(task_state::waiting_for_retry).step("charge").state(step_state::waiting_for_retry));
         s.cancel().run_until_finished();
@@ -117,11 +117,11 @@ TEST_CASE("scenario: operator actions — cancel, reset, resolve", "[unit][scena
         int calls = 0;
         scenario s;
         s.given_template(order_flow)
-            .handler("shop.validate", behaviour::succeed())
+            .handler("shop.validate", scripted_handler::succeed())
             .handler("shop.charge", [&](step_context&) {
                 return ++calls == 1 ? permanent_error("gateway down") : success({{"id", "ch_2"}});
             })
-            .handler("shop.ship", behaviour::succeed());
+            .handler("shop.ship", scripted_handler::succeed());
         s.submit().run_until_finished();
         REQUIRE(s.expect().task(task_state::error));
         s.reset_step("charge").run_until_finished();
@@ -129,7 +129,7 @@ TEST_CASE("scenario: operator actions — cancel, reset, resolve", "[unit][scena
     }
     SECTION("resolve a failed step by hand: its dependents run")
     {
-        auto s = order_scenario(behaviour::permanent_failure());
+        auto s = order_scenario(scripted_handler::permanent_failure());
         s.submit().run_until_finished().resolve_step("charge", {{"id", "manual"}}).run_until_finished();
         CHECK(s.expect()
                   .task(task_state::complete)
@@ -140,7 +140,7 @@ TEST_CASE("scenario: operator actions — cancel, reset, resolve", "[unit][scena
     }
     SECTION("resolve a failed task by hand")
     {
-        auto s = order_scenario(behaviour::permanent_failure());
+        auto s = order_scenario(scripted_handler::permanent_failure());
         s.submit().run_until_finished().resolve_task();
         CHECK(s.expect().task(task_state::resolved_manually));
     }
@@ -151,13 +151,13 @@ TEST_CASE("scenario: a worker killed mid-step, the step comes back after its lea
     scenario s;
     int calls = 0;
     s.given_template(order_flow)
-        .handler("shop.validate", behaviour::succeed())
+        .handler("shop.validate", scripted_handler::succeed())
         .handler("shop.charge", [&](step_context&) {
             if (++calls == 1)
                 s.cluster().kill_current_worker(); // dies holding the step
             return success();
         })
-        .handler("shop.ship", behaviour::succeed());
+        .handler("shop.ship", scripted_handler::succeed());
     s.submit();
     CHECK(s.expect().step("charge").state(step_state::in_progress));
     s.restart_worker(0).run_until_finished();
@@ -174,7 +174,7 @@ TEST_CASE("scenario: a worker killed mid-step, the step comes back after its lea
 
 TEST_CASE("scenario: a failed expectation says what failed and prints the timeline", "[unit][scenario]")
 {
-    auto s = order_scenario(behaviour::permanent_failure("card declined"));
+    auto s = order_scenario(scripted_handler::permanent_failure("card declined"));
     s.submit().run_until_finished();
     auto e = s.expect().task(task_state::complete).step("charge").attempts(3).step("nope");
     CHECK_FALSE(e);
@@ -200,7 +200,7 @@ input_schema: {type: object, required: [n], properties: {n: {type: integer}}}
 steps:
   - {name: a, handler: {callable: shop.a}}
 )");
-    s.handler("shop.a", behaviour::succeed());
+    s.handler("shop.a", scripted_handler::succeed());
     CHECK_THROWS_WITH(s.submit(json::object{{"n", "one"}}), Catch::Contains("$.n") && Catch::Contains("expected integer"));
     CHECK_THROWS_AS(s.submit(json::object{}, "missing_flow"), std::logic_error);
 }

@@ -1,7 +1,7 @@
 #pragma once
 
 #include <tasker/store/task_view.hpp>
-#include <tasker/testing/behaviour.hpp>
+#include <tasker/testing/scripted_handler.hpp>
 #include <tasker/testing/sim_cluster.hpp>
 
 #include <initializer_list>
@@ -66,15 +66,15 @@ struct scenario_options {
     worker_config worker = sim_worker_defaults();
 };
 
-/// A lifecycle test in three parts — given a template and handler behaviours, when
+/// A lifecycle test in three parts — given a template and scripted handlers, when
 /// something happens, then expectations — on a whole cluster in one thread and on virtual
 /// time (`sim_cluster`): retries an hour apart finish in microseconds, and a run is the
 /// same every time.
 ///
 ///     scenario s;
 ///     s.given_template_file("order.yaml")
-///         .handler("orders.validate", behaviour::succeed({{"total", 42}}))
-///         .handler("orders.charge", behaviour::fail_times(2).then_succeed())
+///         .handler("orders.validate", scripted_handler::succeed({{"total", 42}}))
+///         .handler("orders.charge", scripted_handler::fail_times(2).then_succeed())
 ///         .submit({{"order_id", 7}})
 ///         .run_until_finished();
 ///     CHECK(s.expect().task(task_state::complete).step("charge").attempts(3));
@@ -91,7 +91,7 @@ public:
     // -- given ------------------------------------------------------------------------
     scenario& given_template(std::string_view yaml);
     scenario& given_template_file(const std::string& path);
-    scenario& handler(std::string callable, const behaviour& b);
+    scenario& handler(std::string callable, const scripted_handler& b);
     scenario& handler(std::string callable, step_handler h);
     /// The cluster's handler registry, to register your real handlers in one call.
     handler_registry& handlers() noexcept { return cluster_->handlers(); }

@@ -1,48 +1,48 @@
-#include <tasker/testing/behaviour.hpp>
+#include <tasker/testing/scripted_handler.hpp>
 
 #include <tasker/engine/step_context.hpp>
 
 namespace tasker::testing {
 
-behaviour behaviour::succeed(json::value result)
+scripted_handler scripted_handler::succeed(json::value result)
 {
-    behaviour b;
+    scripted_handler b;
     b.result_ = std::move(result);
     return b;
 }
 
-behaviour behaviour::fail_times(int n, std::string message)
+scripted_handler scripted_handler::fail_times(int n, std::string message)
 {
-    behaviour b;
+    scripted_handler b;
     b.kind_ = kind::fail;
     b.failures_ = n;
     b.message_ = std::move(message);
     return b;
 }
 
-behaviour behaviour::permanent_failure(std::string message)
+scripted_handler scripted_handler::permanent_failure(std::string message)
 {
-    behaviour b;
+    scripted_handler b;
     b.kind_ = kind::permanent;
     b.message_ = std::move(message);
     return b;
 }
 
-behaviour behaviour::time_out(int n)
+scripted_handler scripted_handler::time_out(int n)
 {
-    behaviour b;
+    scripted_handler b;
     b.kind_ = kind::time_out;
     b.failures_ = n;
     return b;
 }
 
-behaviour behaviour::then_succeed(json::value result) &&
+scripted_handler scripted_handler::then_succeed(json::value result) &&
 {
     result_ = std::move(result);
     return std::move(*this);
 }
 
-step_handler behaviour::handler(std::function<void(time_point)> move_clock_past) const
+step_handler scripted_handler::handler(std::function<void(time_point)> move_clock_past) const
 {
     return [b = *this, move_past = std::move(move_clock_past)](step_context& ctx) -> step_result {
         const bool failing = b.failures_ < 0 || static_cast<int>(ctx.attempt()) <= b.failures_;
