@@ -79,7 +79,7 @@ public:
 
     result<void> operator()(const input::step_result& in) { return results(std::span(&in, 1)); }
 
-    result<void> operator()(const input::step_results& in) { return results(in.results); }
+    result<void> operator()(const input::step_result_batch& in) { return results(in.results); }
 
     result<void> operator()(const input::retry_due& in)
     {
@@ -394,12 +394,12 @@ std::vector<task_inputs> orchestration_inputs(std::span<const message* const> ev
         }
         const input::step_result one{m->step, m->attempt};
         if (!inputs.empty()) {
-            if (auto* run = std::get_if<input::step_results>(&inputs.back())) {
+            if (auto* run = std::get_if<input::step_result_batch>(&inputs.back())) {
                 run->results.push_back(one);
                 continue;
             }
         }
-        inputs.emplace_back(input::step_results{{one}});
+        inputs.emplace_back(input::step_result_batch{{one}});
     }
     return out;
 }

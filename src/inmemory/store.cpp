@@ -422,7 +422,7 @@ std::vector<record_status> store::record_results_sync(std::span<step_outcome> ou
 // ---------------------------------------------------------------------------------------
 // Orchestrator side
 
-void store::process_sync(std::span<const message> events)
+void store::orchestrate_sync(std::span<const message> events)
 {
     const time_point now = clock_.now();
     for_each_shard(events, [&](shard& sh, std::span<const std::size_t> indices) {
@@ -555,9 +555,9 @@ awaitable<result<std::vector<record_status>>> store::record_results(std::vector<
     co_return record_results_sync(outcomes);
 }
 
-awaitable<result<void>> store::process(std::vector<message> events)
+awaitable<result<void>> store::orchestrate(std::vector<message> events)
 {
-    process_sync(events);
+    orchestrate_sync(events);
     co_return result<void>{};
 }
 

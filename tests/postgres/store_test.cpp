@@ -278,7 +278,7 @@ TEST_CASE("postgres store: two orchestrators finishing both parents enqueue the 
             REQUIRE(test::await_value(one.record_results(std::move(outcomes)))[0] == record_status::recorded);
         };
         run_step(0);
-        test::await_value(one.process(drain(messages, orchestration_q)));
+        test::await_value(one.orchestrate(drain(messages, orchestration_q)));
         run_step(1);
         run_step(2);
         const auto results = drain(messages, orchestration_q);
@@ -290,11 +290,11 @@ TEST_CASE("postgres store: two orchestrators finishing both parents enqueue the 
         {
             std::jthread a([&] {
                 start.arrive_and_wait();
-                done[0] = blocking(one.process({results[0]}));
+                done[0] = blocking(one.orchestrate({results[0]}));
             });
             std::jthread b([&] {
                 start.arrive_and_wait();
-                done[1] = blocking(two.process({results[1]}));
+                done[1] = blocking(two.orchestrate({results[1]}));
             });
         }
         REQUIRE(done[0]);

@@ -71,7 +71,7 @@ struct start {};                                         ///< a new (or reset) t
 struct step_result { std::uint32_t step; std::uint32_t attempt; }; ///< a worker's result is durable
 /// Results of several steps of one task, durable together: each step moves, then the task
 /// is evaluated once for all of them (its history says so once, not once per step).
-struct step_results { std::vector<step_result> results; };
+struct step_result_batch { std::vector<step_result> results; };
 struct retry_due { std::uint32_t step; std::uint32_t attempt; };   ///< a retry delay ran out
 struct cancel {};                                        ///< operator or client cancels the task
 struct resolve_step { std::uint32_t step; };             ///< operator marks a step done by hand
@@ -79,7 +79,7 @@ struct reset_step { std::uint32_t step; };               ///< operator sends a f
 struct resolve_task {};                                  ///< operator closes a failed task by hand
 } // namespace input
 
-using decision_input = std::variant<input::start, input::step_result, input::step_results, input::retry_due,
+using decision_input = std::variant<input::start, input::step_result, input::step_result_batch, input::retry_due,
                                     input::cancel, input::resolve_step, input::reset_step, input::resolve_task>;
 
 /// What a store must commit, atomically, for one input: state changes in order, then the
@@ -123,7 +123,7 @@ struct task_inputs {
 
 /// The decision inputs that a batch of orchestration messages makes, task by task (in the
 /// order each task first appears). A task's step results that follow one another become one
-/// `input::step_results`; a due retry is an input of its own. Other messages are skipped.
+/// `input::step_result_batch`; a due retry is an input of its own. Other messages are skipped.
 /// Both stores process results through this, so a pass evaluates each task once per run of
 /// results, whichever store holds it.
 std::vector<task_inputs> orchestration_inputs(std::span<const message* const> events);

@@ -58,7 +58,7 @@ public:
     awaitable<result<std::vector<claim_outcome>>> claim_steps(std::vector<claim_request> reqs);
     awaitable<result<std::vector<bool>>> extend_leases(std::vector<lease_extension> exts);
     awaitable<result<std::vector<record_status>>> record_results(std::vector<step_outcome> outcomes);
-    awaitable<result<void>> process(std::vector<message> events);
+    awaitable<result<void>> orchestrate(std::vector<message> events);
     awaitable<result<task_state>> apply_action(task_id id, operator_action a);
     awaitable<result<task_view>> get_task(task_id id);
     awaitable<result<std::vector<task_summary>>> list_tasks(task_filter filter);
@@ -73,7 +73,7 @@ public:
     std::vector<claim_outcome> claim_steps_sync(std::span<const claim_request> reqs);
     std::vector<bool> extend_leases_sync(std::span<const lease_extension> exts);
     std::vector<record_status> record_results_sync(std::span<step_outcome> outcomes);
-    void process_sync(std::span<const message> events);
+    void orchestrate_sync(std::span<const message> events);
     result<task_state> apply_action_sync(const task_id& id, const operator_action& a);
     result<task_view> get_task_sync(const task_id& id) const;
 

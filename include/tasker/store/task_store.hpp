@@ -42,7 +42,7 @@ namespace tasker {
 /// 6. `s.record_results(outcomes)`: per outcome, compare-and-set `in_progress` (that
 ///    attempt) -> `enqueued_for_orchestration` / `enqueued_as_error_for_orchestration`,
 ///    store the result or failure, and send a `step_result` message, atomically.
-/// 7. `s.process(events)`: for each `step_result` / `retry_due` message, under a per-task
+/// 7. `s.orchestrate(events)`: for each `step_result` / `retry_due` message, under a per-task
 ///    lock, run the decision core and commit its changes and messages atomically.
 ///    Duplicates and late messages are no-ops.
 /// 8. `s.apply_action(id, a)`: an operator action through the decision core; the new task
@@ -62,7 +62,7 @@ concept task_store = requires(S& s, task_template t, template_ref ref, new_task 
     { s.claim_steps(claims) } -> std::same_as<awaitable<result<std::vector<claim_outcome>>>>;
     { s.extend_leases(leases) } -> std::same_as<awaitable<result<std::vector<bool>>>>;
     { s.record_results(outcomes) } -> std::same_as<awaitable<result<std::vector<record_status>>>>;
-    { s.process(events) } -> std::same_as<awaitable<result<void>>>;
+    { s.orchestrate(events) } -> std::same_as<awaitable<result<void>>>;
     { s.apply_action(id, a) } -> std::same_as<awaitable<result<task_state>>>;
     { s.get_task(id) } -> std::same_as<awaitable<result<task_view>>>;
     { s.list_tasks(filter) } -> std::same_as<awaitable<result<std::vector<task_summary>>>>;

@@ -68,7 +68,7 @@ struct task_model {
     // processed together, as one orchestration pass does for results that came in together.
     result<void> finish_together(const std::vector<std::pair<std::string, bool>>& finished)
     {
-        input::step_results in;
+        input::step_result_batch in;
         for (const auto& [name, ok] : finished) {
             claim(name);
             auto& s = steps[index(name)];
@@ -430,12 +430,12 @@ TEST_CASE("decide: late and duplicate results among results together move nothin
     t.claim("b");
     t.steps[1].state = step_state::enqueued_for_orchestration;
     // b's result twice, a result of an attempt c never had, and one of a step that does not exist.
-    REQUIRE(t.run(input::step_results{{{1, 1}, {1, 1}, {2, 5}, {99, 1}}}));
+    REQUIRE(t.run(input::step_result_batch{{{1, 1}, {1, 1}, {2, 5}, {99, 1}}}));
     REQUIRE(t.d.step_changes.size() == 1);
     CHECK(t.d.step_changes[0].step == 1);
     CHECK(t.task_events() == std::vector{task_event::step_completed, task_event::no_dependencies_ready});
 
-    REQUIRE(t.run(input::step_results{{{1, 1}, {0, 1}}})); // all processed already
+    REQUIRE(t.run(input::step_result_batch{{{1, 1}, {0, 1}}})); // all processed already
     CHECK(t.d.empty());
 }
 
@@ -444,7 +444,7 @@ TEST_CASE("decide: results of a task that has ended change nothing", "[unit][dec
     task_model t(test::diamond());
     REQUIRE(t.run(input::start{}));
     REQUIRE(t.run(input::cancel{}));
-    REQUIRE(t.run(input::step_results{{{0, 1}}}));
+    REQUIRE(t.run(input::step_result_batch{{{0, 1}}}));
     CHECK(t.d.empty());
 }
 
@@ -509,18 +509,18 @@ TEST_CASE("orchestration_inputs: a task's results in a row become one input, ret
 
     const auto& first = grouped[0].inputs;
     REQUIRE(first.size() == 3);
-    const auto* run = std::get_if<input::step_results>(&first[0]);
+    const auto* run = std::get_if<input::step_result_batch>(&first[0]);
     REQUIRE(run);
     REQUIRE(run->results.size() == 2);
     CHECK((run->results[0].step == 1 && run->results[1].step == 2));
     const auto* retry = std::get_if<input::retry_due>(&first[1]);
     REQUIRE(retry);
     CHECK(retry->step == 3);
-    const auto* after = std::get_if<input::step_results>(&first[2]);
+    const auto* after = std::get_if<input::step_result_batch>(&first[2]);
     REQUIRE(after);
     REQUIRE(after->results.size() == 1);
     CHECK((after->results[0].step == 4 && after->results[0].attempt == 2));
 
     REQUIRE(grouped[1].inputs.size() == 1);
-    CHECK(std::get<input::step_results>(grouped[1].inputs[0]).results.size() == 1);
+    CHECK(std::get<input::step_result_batch>(grouped[1].inputs[0]).results.size() == 1);
 }

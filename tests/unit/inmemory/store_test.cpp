@@ -60,12 +60,12 @@ struct fixture {
         return store.record_results_sync(std::span(&o, 1))[0];
     }
 
-    void process(std::vector<envelope> envs)
+    void orchestrate(std::vector<envelope> envs)
     {
         std::vector<message> ms;
         for (auto& e : envs)
             ms.push_back(e.msg);
-        store.process_sync(ms);
+        store.orchestrate_sync(ms);
     }
 };
 
@@ -144,7 +144,7 @@ TEST_CASE_METHOD(fixture, "in-memory store: a result is recorded once and tells 
     CHECK(record(id, 0, 1, true) == record_status::ignored); // a duplicate
     CHECK(sink.sent.empty());
 
-    process(sent);
+    orchestrate(sent);
     auto next = sink.take();
     REQUIRE(next.size() == 1);
     CHECK(next[0].msg == message{message_kind::step_ready, 1, 1, id});
@@ -179,12 +179,12 @@ TEST_CASE_METHOD(fixture, "in-memory store: a lost worker's attempt is failed wh
     // The lost worker wakes up and reports: too late.
     CHECK(record(id, 0, 1, true) == record_status::ignored);
 
-    process(sent); // retry scheduled: attempt 2 after 1 s
+    orchestrate(sent); // retry scheduled: attempt 2 after 1 s
     auto retry = sink.take();
     REQUIRE(retry.size() == 1);
     CHECK(retry[0].msg.kind == message_kind::retry_due);
     CHECK(retry[0].delay == 1s);
-    process(retry);
+    orchestrate(retry);
     auto ready = sink.take();
     REQUIRE(ready.size() == 1);
     CHECK(ready[0].msg == message{message_kind::step_ready, 0, 2, id});
@@ -230,11 +230,11 @@ TEST_CASE_METHOD(fixture, "in-memory store: giving up records a dead letter nami
     for (std::uint32_t attempt = 1; attempt <= 2; ++attempt) {
         REQUIRE(claim(id, 0, attempt).status == claim_status::claimed);
         REQUIRE(record(id, 0, attempt, false) == record_status::recorded);
-        process(sink.take());
+        orchestrate(sink.take());
         auto retry = sink.take();
         if (attempt == 1) {
             REQUIRE(retry.size() == 1);
-            process(retry);
+            orchestrate(retry);
             sink.take();
         } else {
             CHECK(retry.empty());

@@ -11,19 +11,19 @@ namespace tasker::postgres {
 
 using namespace detail;
 
-awaitable<result<void>> store::process(std::vector<message> events)
+awaitable<result<void>> store::orchestrate(std::vector<message> events)
 {
     std::erase_if(events, [](const message& m) { return !orchestrates(m); });
     if (events.empty())
         co_return result<void>{};
     auto op = [impl = impl_.get(), events = std::move(events)](pqxx::connection& c) -> result<void> {
         write_transaction tx(c);
-        return impl->process(tx, events);
+        return impl->orchestrate(tx, events);
     };
-    co_return co_await impl_->run<void>(std::move(op), "process");
+    co_return co_await impl_->run<void>(std::move(op), "orchestrate");
 }
 
-result<void> store::impl::process(write_transaction& tx, const std::vector<message>& events, read_messages read)
+result<void> store::impl::orchestrate(write_transaction& tx, const std::vector<message>& events, read_messages read)
 {
     auto [rows, now_us] = lock_tasks(tx, task_ids(events, [](const message& m) { return m.task; }));
     if (auto loaded = load_templates(tx.statements(), row_pointers(rows)); !loaded)

@@ -66,7 +66,7 @@ awaitable<result<std::vector<delivery>>> store::process_queued(queue_name q, std
                 events.push_back(d.msg);
             done_with.ids.push_back(d.id);
         }
-        if (auto done = impl->process(tx, events, std::move(done_with)); !done)
+        if (auto done = impl->orchestrate(tx, events, std::move(done_with)); !done)
             return done.error();
         return read;
     };

@@ -98,7 +98,7 @@ struct store::impl {
     result<std::vector<claim_outcome>> claim(detail::write_transaction& tx, const std::vector<claim_request>& reqs);
     /// Orchestration of `events` (results and retry timers), decided and committed in `tx`,
     /// with `read` (the messages they came in) archived by the same commit.
-    result<void> process(detail::write_transaction& tx, const std::vector<message>& events,
+    result<void> orchestrate(detail::write_transaction& tx, const std::vector<message>& events,
                          detail::read_messages read = {});
 };
 

@@ -131,11 +131,11 @@ awaitable<result<typename orchestrator<Store, Broker>::processed>> orchestrator<
     // unreachable it is tried again as long as the batch is leased to us, so a database
     // restart costs its outage, not a lease.
     const auto leased_until = clock_.now() + config_.lease;
-    auto apply = [this, &events] { return store_.process(events); };
+    auto apply = [this, &events] { return store_.orchestrate(events); };
     auto pause = [this](duration d) { return sleep_for(d); };
     auto lease_over = [this, leased_until] { return stopping_ || clock_.now() >= leased_until; };
     auto done = co_await detail::retry_transient(std::move(apply), pause, std::move(lease_over), config_.log,
-                                                 "orchestrator=" + config_.name, "process");
+                                                 "orchestrator=" + config_.name, "orchestrate");
     if (!done) {
         // Not committed: the messages come back when their lease ends.
         config_.log.warn("orchestrator={} event=process_failed messages={} error=\"{}\"", config_.name,

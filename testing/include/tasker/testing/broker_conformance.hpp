@@ -3,7 +3,6 @@
 // test cases, for any broker a fixture can make. Header-only; include it in one test file.
 
 #include <tasker/asio.hpp>
-#include <tasker/detail/run_blocking.hpp>
 #include <tasker/error.hpp>
 #include <tasker/messaging/delivery.hpp>
 #include <tasker/messaging/message.hpp>
@@ -11,6 +10,8 @@
 #include <tasker/messaging/queue_name.hpp>
 #include <tasker/model/time.hpp>
 #include <tasker/model/uuid.hpp>
+
+#include <tasker/testing/conformance/support.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -77,129 +78,6 @@ concept broker_fixture = std::is_default_constructible_v<F> && requires(F& f, st
     { f.advance(d) } -> std::same_as<void>;
 };
 
-// Not `detail`: inside tasker::testing that name would hide tasker::detail from the
-// testing kit's other headers.
-namespace conformance_detail {
-
-/// The fixture's unit of delays and leases: `F::tick` if it has one, else one second.
-template <class F>
-constexpr duration conformance_tick() noexcept
-{
-    if constexpr (requires { F::tick; })
-        return std::chrono::duration_cast<duration>(F::tick);
-    else
-        return std::chrono::seconds(1);
-}
-
-/// Real time an operation that must end promptly gets before the case fails instead of
-/// hanging: generous, since it only bounds a failure (a conforming in-memory broker ends
-/// at once).
-template <class F>
-std::chrono::steady_clock::duration conformance_budget() noexcept
-{
-    using steady = std::chrono::steady_clock;
-    return std::max<steady::duration>(std::chrono::seconds(10),
-                                      std::chrono::duration_cast<steady::duration>(2 * conformance_tick<F>()));
-}
-
-/// The value of a result the case cannot go on without; otherwise the case fails with the
-/// operation's name and the error.
-template <class T>
-T expect_value(result<T> r, std::string_view what)
-{
-    if (!r)
-        FAIL(what << " failed: " << r.error().what());
-    if constexpr (!std::is_void_v<T>)
-        return std::move(*r);
-}
-
-/// Runs one operation to completion on the calling thread.
-template <class T>
-T run_op(awaitable<result<T>> op, std::string_view what)
-{
-    return expect_value(::tasker::detail::run_blocking(std::move(op)), what);
-}
-
-/// True if `r` failed with one of `codes`; says what it got otherwise.
-template <class T>
-bool failed_with(const result<T>& r, std::initializer_list<errc> codes)
-{
-    if (r) {
-        UNSCOPED_INFO("the operation succeeded");
-        return false;
-    }
-    UNSCOPED_INFO("the operation failed with: " << r.error().what());
-    return std::any_of(codes.begin(), codes.end(), [&](errc c) { return r.error() == c; });
-}
-
-/// One operation run on its own io_context a step at a time, so a case can see whether it
-/// has completed without blocking on it (`wait`, a `read` that must not block). Completion
-/// may come from another thread (a backend's pool): `finishes_within` runs the context
-/// until then.
-template <class T>
-class pending_operation {
-public:
-    explicit pending_operation(awaitable<T> op)
-        : io_(std::make_unique<asio::io_context>()), state_(std::make_shared<state>())
-    {
-        asio::co_spawn(*io_, std::move(op), [s = state_](std::exception_ptr e, T value) {
-            s->exception = e;
-            s->value.emplace(std::move(value));
-        });
-        io_->poll();
-    }
-
-    pending_operation(const pending_operation&) = delete;
-    pending_operation& operator=(const pending_operation&) = delete;
-
-    ~pending_operation()
-    {
-        // An operation that never ended (the case has failed) still holds work on the
-        // context from inside the broker: leaking the context beats a use-after-free when
-        // the broker lets go of it later.
-        if (!state_->value)
-            (void)io_.release();
-    }
-
-    /// Runs the context until the operation ends or `budget` of real time has passed.
-    bool finishes_within(std::chrono::steady_clock::duration budget)
-    {
-        const auto until = std::chrono::steady_clock::now() + budget;
-        while (!state_->value && std::chrono::steady_clock::now() < until) {
-            io_->restart();
-            if (io_->run_one_until(until) == 0 && io_->stopped())
-                std::this_thread::yield(); // no work left here: a backend thread may still post
-        }
-        return state_->value.has_value();
-    }
-
-    /// The operation's value; rethrows what it threw. Only after it ended.
-    T take()
-    {
-        if (state_->exception)
-            std::rethrow_exception(state_->exception);
-        return std::move(*state_->value);
-    }
-
-private:
-    struct state {
-        std::optional<T> value;
-        std::exception_ptr exception;
-    };
-    std::unique_ptr<asio::io_context> io_;
-    std::shared_ptr<state> state_;
-};
-
-inline std::vector<std::uint32_t> steps_of(const std::vector<delivery>& ds)
-{
-    std::vector<std::uint32_t> out;
-    out.reserve(ds.size());
-    for (const auto& d : ds)
-        out.push_back(d.msg.step);
-    return out;
-}
-
-} // namespace conformance_detail
 
 /// The cases of the broker suite, one member function each, run by
 /// `TASKER_BROKER_CONFORMANCE` on a fresh fixture. Times are in the fixture's ticks, and
@@ -264,10 +142,10 @@ public:
             send(q, msg(i));
         send_batch(q, {msg(4), msg(5)});
         const std::vector<std::uint32_t> sent{1, 2, 3, 4, 5};
-        CHECK(conformance_detail::steps_of(read_all(q, 10, ticks(5))) == sent);
+        CHECK(conformance::steps_of(read_all(q, 10, ticks(5))) == sent);
         f_.advance(ticks(6));
         const auto again = read_all(q, 10, ticks(5));
-        CHECK(conformance_detail::steps_of(again) == sent);
+        CHECK(conformance::steps_of(again) == sent);
         for (const auto& d : again)
             CHECK(d.read_count == 2);
     }
@@ -331,11 +209,11 @@ public:
         CHECK(read(q, 10, ticks(60)).empty());
         send(q, msg(4));
         const auto undelayed = read(q, 10, ticks(60));
-        CHECK(conformance_detail::steps_of(undelayed) == std::vector<std::uint32_t>{4});
+        CHECK(conformance::steps_of(undelayed) == std::vector<std::uint32_t>{4});
         f_.advance(ticks(4));
         CHECK(read(q, 10, ticks(60)).empty());
         f_.advance(ticks(2));
-        auto due = conformance_detail::steps_of(read_all(q, 10, ticks(60)));
+        auto due = conformance::steps_of(read_all(q, 10, ticks(60)));
         std::sort(due.begin(), due.end());
         CHECK(due == std::vector<std::uint32_t>{1, 2, 3});
     }
@@ -372,7 +250,7 @@ public:
         const auto q = queue("ack");
         send_batch(q, {msg(1), msg(2), msg(3)});
         const auto got = read_all(q, 10, ticks(5));
-        REQUIRE(conformance_detail::steps_of(got) == std::vector<std::uint32_t>{1, 2, 3});
+        REQUIRE(conformance::steps_of(got) == std::vector<std::uint32_t>{1, 2, 3});
         delivery_id unknown = 0;
         for (const auto& d : got)
             unknown = std::max(unknown, d.id);
@@ -382,7 +260,7 @@ public:
         ack(q, {got[0].id});
         f_.advance(ticks(6));
         const auto back = read_all(q, 10, ticks(5));
-        REQUIRE(conformance_detail::steps_of(back) == std::vector<std::uint32_t>{3});
+        REQUIRE(conformance::steps_of(back) == std::vector<std::uint32_t>{3});
         CHECK(back[0].read_count == 2);
         ack(q, {back[0].id});
         f_.advance(ticks(6));
@@ -487,14 +365,14 @@ public:
     {
         const auto q = queue("waitvisible");
         {
-            conformance_detail::pending_operation<result<void>> w(broker().wait(q, f_.now() - ticks(1)));
+            conformance::pending_operation<result<void>> w(broker().wait(q, f_.now() - ticks(1)));
             REQUIRE(w.finishes_within(budget()));
-            conformance_detail::expect_value(w.take(), "wait with a past deadline");
+            conformance::expect_value(w.take(), "wait with a past deadline");
         }
         send(q, msg(1));
-        conformance_detail::pending_operation<result<void>> w(broker().wait(q, f_.now() + ticks(3600)));
+        conformance::pending_operation<result<void>> w(broker().wait(q, f_.now() + ticks(3600)));
         REQUIRE(w.finishes_within(budget()));
-        conformance_detail::expect_value(w.take(), "wait");
+        conformance::expect_value(w.take(), "wait");
         CHECK(read(q, 10, ticks(5)).size() == 1);
     }
 
@@ -504,17 +382,17 @@ public:
     {
         const auto q = queue("waitdeadline");
         {
-            conformance_detail::pending_operation<result<void>> w(broker().wait(q, f_.now() + ticks(5)));
+            conformance::pending_operation<result<void>> w(broker().wait(q, f_.now() + ticks(5)));
             f_.advance(ticks(6));
             REQUIRE(w.finishes_within(budget()));
-            conformance_detail::expect_value(w.take(), "wait on an empty queue");
+            conformance::expect_value(w.take(), "wait on an empty queue");
         }
         send(q, msg(1));
         REQUIRE(read(q, 10, ticks(60)).size() == 1);
-        conformance_detail::pending_operation<result<void>> w(broker().wait(q, f_.now() + ticks(5)));
+        conformance::pending_operation<result<void>> w(broker().wait(q, f_.now() + ticks(5)));
         f_.advance(ticks(6));
         REQUIRE(w.finishes_within(budget()));
-        conformance_detail::expect_value(w.take(), "wait on a queue whose only message is leased");
+        conformance::expect_value(w.take(), "wait on a queue whose only message is leased");
         CHECK(read(q, 10, ticks(60)).empty());
     }
 
@@ -524,33 +402,33 @@ public:
     {
         const auto q = queue("waitsend");
         {
-            conformance_detail::pending_operation<result<void>> w(broker().wait(q, f_.now() + ticks(3600)));
+            conformance::pending_operation<result<void>> w(broker().wait(q, f_.now() + ticks(3600)));
             send(q, msg(1));
             REQUIRE(w.finishes_within(budget()));
-            conformance_detail::expect_value(w.take(), "wait woken by a send");
+            conformance::expect_value(w.take(), "wait woken by a send");
         }
         const auto got = read(q, 10, ticks(60));
         REQUIRE(got.size() == 1);
         ack(q, {got[0].id});
 
         send(q, msg(2), ticks(5));
-        conformance_detail::pending_operation<result<void>> w(broker().wait(q, f_.now() + ticks(3600)));
+        conformance::pending_operation<result<void>> w(broker().wait(q, f_.now() + ticks(3600)));
         f_.advance(ticks(6));
         REQUIRE(w.finishes_within(budget()));
-        conformance_detail::expect_value(w.take(), "wait woken by a delayed message coming due");
-        CHECK(conformance_detail::steps_of(read(q, 10, ticks(60))) == std::vector<std::uint32_t>{2});
+        conformance::expect_value(w.take(), "wait woken by a delayed message coming due");
+        CHECK(conformance::steps_of(read(q, 10, ticks(60))) == std::vector<std::uint32_t>{2});
     }
 
 private:
     template <class T>
     static T run(awaitable<result<T>> op, std::string_view what)
     {
-        return conformance_detail::run_op(std::move(op), what);
+        return conformance::run_op(std::move(op), what);
     }
 
     broker_type& broker() { return f_.broker(); }
-    static duration ticks(int n) { return n * conformance_detail::conformance_tick<F>(); }
-    static std::chrono::steady_clock::duration budget() { return conformance_detail::conformance_budget<F>(); }
+    static duration ticks(int n) { return n * conformance::conformance_tick<F>(); }
+    static std::chrono::steady_clock::duration budget() { return conformance::conformance_budget<F>(); }
     message msg(std::uint32_t n) const { return message{message_kind::step_ready, n, 1, tag_}; }
 
     queue_name queue(std::string_view base)
@@ -590,9 +468,9 @@ private:
 
     std::vector<delivery> read_promptly(queue_name q)
     {
-        conformance_detail::pending_operation<result<std::vector<delivery>>> r(broker().read(q, 10, ticks(5)));
+        conformance::pending_operation<result<std::vector<delivery>>> r(broker().read(q, 10, ticks(5)));
         REQUIRE(r.finishes_within(budget()));
-        return conformance_detail::expect_value(r.take(), "read");
+        return conformance::expect_value(r.take(), "read");
     }
 
     void ack(queue_name q, std::vector<delivery_id> ids)

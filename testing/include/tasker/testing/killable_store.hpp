@@ -62,9 +62,9 @@ public:
     {
         return forward([&] { return inner_.record_results(std::move(o)); });
     }
-    awaitable<result<void>> process(std::vector<message> events)
+    awaitable<result<void>> orchestrate(std::vector<message> events)
     {
-        return forward([&] { return inner_.process(std::move(events)); });
+        return forward([&] { return inner_.orchestrate(std::move(events)); });
     }
     awaitable<result<task_state>> apply_action(task_id id, operator_action a)
     {
