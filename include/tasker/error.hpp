@@ -22,6 +22,7 @@ enum class errc {
     invalid_context,     ///< a task's context failed the template's input_schema
     invalid_name,        ///< a queue, namespace or step name failed its pattern
     payload_too_large,   ///< a context or result exceeds the configured cap
+    invalid_outcome,     ///< a decision or batch outcome a step returned cannot be carried out
     // lookup
     template_not_found,  ///< no template with that namespace and name
     version_not_found,   ///< the template exists, but not in that version

@@ -1,4 +1,5 @@
 #include <tasker/core/decision.hpp>
+#include <tasker/core/task_graph.hpp>
 #include <tasker/retry/backoff.hpp>
 #include <tasker/state/step_machine.hpp>
 #include <tasker/state/task_machine.hpp>
@@ -16,6 +17,8 @@ void decision::clear() noexcept
     messages.clear();
     dead_letter = false;
     failed_steps.clear();
+    created_steps.clear();
+    refused_results.clear();
 }
 
 std::string_view to_string(outgoing_queue q) noexcept
@@ -59,13 +62,18 @@ double unit_random(std::uint64_t random, std::uint64_t salt) noexcept
 class decider {
 public:
     decider(const task_template& tmpl, const task_id& task, task_state state, std::span<const step_status> steps,
-            std::uint64_t random, decision& out)
-        : tmpl_(tmpl), task_(task), state_(state), steps_(steps), random_(random), out_(out)
+            std::uint64_t random, decision& out, const result_lookup& results)
+        : tmpl_(tmpl), task_(task), state_(state), steps_(steps), random_(random), out_(out), results_(results)
     {
         out_.clear();
         out_.working_states.assign(steps.size(), step_state::pending);
         for (std::size_t i = 0; i < steps.size(); ++i)
             out_.working_states[i] = steps[i].state;
+        if (tmpl_.dynamic) {
+            out_.working_steps.assign(steps.begin(), steps.end());
+            steps_ = out_.working_steps;
+            graph_.emplace(tmpl_, steps_);
+        }
     }
 
     result<void> operator()(const input::start&)
@@ -100,7 +108,7 @@ public:
             return error{errc::illegal_transition,
                          "task is already " + std::string(to_string(state_)) + ": it cannot be cancelled"};
         for (std::uint32_t i = 0; i < steps_.size(); ++i)
-            if (!is_terminal(states()[i]))
+            if (steps_[i].created && !is_terminal(states()[i]))
                 if (auto r = move_step(i, step_event::cancel); !r)
                     return r;
         return move_task(task_event::cancel);
@@ -122,7 +130,7 @@ public:
         if (auto r = check_step(in.step); !r)
             return r;
         if (states()[in.step] != step_state::error)
-            return error{errc::illegal_transition, "step '" + tmpl_.steps[in.step].name + "' is " +
+            return error{errc::illegal_transition, "step '" + step_of(in.step).name + "' is " +
                                                        std::string(to_string(states()[in.step])) +
                                                        ": only a step in error can be reset"};
         if (auto r = check_open_for_operator(); !r)
@@ -137,6 +145,11 @@ public:
 
 private:
     std::vector<step_state>& states() { return out_.working_states; }
+
+    const step_template& step_of(std::uint32_t i) const
+    {
+        return tmpl_.steps[steps_[i].definition_or(i)];
+    }
 
     // Each result moves its step; then the task, if any step moved, is evaluated once:
     // `step_failed` if any of them failed, else `step_completed`.
@@ -175,13 +188,16 @@ private:
         if (s.attempts != in.attempt)
             return result_move::none;
         if (states()[in.step] == step_state::enqueued_for_orchestration) {
+            const auto type = step_of(in.step).type;
+            if (graph_ && (type == step_type::decision || type == step_type::batchable))
+                return complete_creator(in.step, type);
             if (auto r = move_step(in.step, step_event::complete); !r)
                 return r.error();
             return result_move::completed;
         }
         if (states()[in.step] != step_state::enqueued_as_error_for_orchestration)
             return result_move::none;
-        const auto& policy = tmpl_.steps[in.step].effective_retry;
+        const auto& policy = step_of(in.step).effective_retry;
         if (may_retry(policy, s.attempts, s.last_error)) {
             if (auto r = move_step(in.step, step_event::wait_for_retry); !r)
                 return r.error();
@@ -208,7 +224,7 @@ private:
         auto to = step_machine::next(states()[i], e);
         if (!to) {
             auto err = to.error();
-            err.message = "step '" + tmpl_.steps[i].name + "': " + err.message;
+            err.message = "step '" + step_of(i).name + "': " + err.message;
             return err;
         }
         out_.step_changes.push_back({i, states()[i], *to, e, next_seq_++});
@@ -312,6 +328,8 @@ private:
     // been dropped while the task was blocked or in error.
     result<void> evaluate(bool retry_waiting)
     {
+        if (graph_)
+            return evaluate_dynamic(retry_waiting);
         const auto& graph = tmpl_.graph;
         const auto n = static_cast<std::uint32_t>(states().size());
         std::uint32_t errors = 0, in_flight = 0, waiting = 0, satisfied = 0;
@@ -355,12 +373,132 @@ private:
         return give_up();
     }
 
+    // A decision or batchable step's success: the steps its outcome creates, created before
+    // the step completes; a wrong outcome fails the step permanently instead, with why.
+    result<result_move> complete_creator(std::uint32_t i, step_type type)
+    {
+        const json::value* recorded = results_ ? results_(i) : nullptr;
+        const json::value none;
+        creation_plan plan;
+        if (type == step_type::decision) {
+            auto outcome = decision_outcome_of(recorded ? *recorded : none);
+            plan = outcome ? plan_decision(*graph_, i, *outcome) : creation_plan(outcome.error().message);
+        } else {
+            auto outcome = batch_outcome_of(recorded ? *recorded : none);
+            plan = outcome ? plan_batches(*graph_, i, *outcome) : creation_plan(outcome.error().message);
+        }
+        if (const auto* why = std::get_if<std::string>(&plan)) {
+            if (auto r = move_step(i, step_event::refuse); !r)
+                return r.error();
+            out_.refused_results.push_back(
+                {i, step_failure{error_kind::permanent, "outcome refused: " + *why, std::nullopt, steps_[i].attempts}});
+            return result_move::failed;
+        }
+        for (auto& c : std::get<std::vector<created_step>>(plan))
+            if (auto r = create(std::move(c)); !r)
+                return r.error();
+        graph_.emplace(tmpl_, steps_);
+        if (auto r = move_step(i, step_event::complete); !r)
+            return r.error();
+        return result_move::completed;
+    }
+
+    // Adds a created step: a template step that did not exist yet, or a worker after the
+    // last step. A no-op worker (no batches) completes at once.
+    result<void> create(created_step c)
+    {
+        const auto i = c.step;
+        if (i >= out_.working_steps.size()) {
+            step_status s;
+            s.definition = c.definition;
+            out_.working_steps.push_back(s);
+            states().push_back(step_state::pending);
+        }
+        out_.working_steps[i].created = true;
+        steps_ = out_.working_steps;
+        const bool no_op = c.input && c.input->is_object() && c.input->as_object().contains("batch_id") &&
+                           c.input->as_object().at("batch_id") == "no_op";
+        out_.created_steps.push_back(std::move(c));
+        if (auto r = move_step(i, step_event::create); !r)
+            return r;
+        return no_op ? move_step(i, step_event::skip) : result<void>{};
+    }
+
+    // `evaluate` for a template with decision or batch steps: over the steps that exist,
+    // dependencies as the task graph has them, at most `parallelism` workers of a batch at
+    // once, and failures of batches that do not stop the others.
+    result<void> evaluate_dynamic(bool retry_waiting)
+    {
+        const auto& g = *graph_;
+        const auto n = static_cast<std::uint32_t>(states().size());
+        std::uint32_t blocking_errors = 0, contained_errors = 0, in_flight = 0, waiting = 0, satisfied = 0,
+                      existing = 0;
+        std::vector<std::uint32_t> running(tmpl_.steps.size(), 0); // per batch_worker step
+        for (std::uint32_t i = 0; i < n; ++i) {
+            if (!steps_[i].created)
+                continue;
+            const auto s = states()[i];
+            ++existing;
+            if (s == step_state::error && !g.satisfies(i, states()))
+                ++(g.failure_contained(i) ? contained_errors : blocking_errors);
+            in_flight += is_in_flight(s);
+            waiting += s == step_state::waiting_for_retry;
+            satisfied += g.satisfies(i, states());
+            if (is_in_flight(s) || s == step_state::waiting_for_retry)
+                ++running[g.definition(i)];
+        }
+        if (blocking_errors > 0) {
+            if (auto r = move_task(task_event::permanent_failure); !r)
+                return r;
+            return in_flight == 0 ? give_up() : result<void>{};
+        }
+        if (satisfied == existing)
+            return move_task(task_event::all_steps_successful);
+
+        bool found = false;
+        for (std::uint32_t i = 0; i < n; ++i) {
+            if (!steps_[i].created)
+                continue;
+            const bool retry = retry_waiting && states()[i] == step_state::waiting_for_retry;
+            if (!retry && (states()[i] != step_state::pending || !g.dependencies_met(i, states())))
+                continue;
+            const auto def = g.definition(i);
+            if (!retry && g.step(i).type == step_type::batch_worker) {
+                const auto bound = batch_policy_of(g.step(i)).parallelism;
+                if (bound > 0 && running[def] >= bound)
+                    continue;
+                ++running[def];
+            }
+            if (!found) {
+                if (auto r = move_task(task_event::ready_steps_found); !r)
+                    return r;
+                found = true;
+            }
+            if (auto r = enqueue(i, retry ? step_event::retry : step_event::enqueue); !r)
+                return r;
+        }
+        if (found)
+            return move_task(task_event::steps_enqueued);
+        if (in_flight > 0)
+            return move_task(task_event::no_dependencies_ready);
+        if (waiting > 0)
+            return move_task(task_event::retry_scheduled);
+        // Nothing can run: failed batches left the rest unable to finish, or (unreachable for
+        // a valid graph) nothing failed at all.
+        (void)contained_errors;
+        if (auto r = move_task(task_event::permanent_failure); !r)
+            return r;
+        return give_up();
+    }
+
     const task_template& tmpl_;
     const task_id& task_;
     task_state state_;
     std::span<const step_status> steps_;
     std::uint64_t random_;
     decision& out_;
+    const result_lookup& results_;
+    std::optional<task_graph> graph_;
     std::optional<std::uint32_t> reset_step_;
     std::uint32_t next_seq_ = 0;
 };
@@ -368,9 +506,9 @@ private:
 } // namespace
 
 result<void> decide(const task_template& tmpl, const task_id& task, task_state state, std::span<const step_status> steps,
-                    const decision_input& in, std::uint64_t random, decision& out)
+                    const decision_input& in, std::uint64_t random, decision& out, const result_lookup& results)
 {
-    decider d(tmpl, task, state, steps, random, out);
+    decider d(tmpl, task, state, steps, random, out, results);
     auto r = std::visit(d, in);
     if (!r)
         out.clear();
@@ -404,11 +542,17 @@ std::vector<task_inputs> orchestration_inputs(std::span<const message* const> ev
     return out;
 }
 
-result<decision_input> operator_input(const task_template& tmpl, const task_id& task, const operator_action& a)
+result<decision_input> operator_input(const task_template& tmpl, const task_id& task, const operator_action& a,
+                                      std::span<const std::string> step_names)
 {
     const auto step_index = [&](const std::string& name) -> result<std::uint32_t> {
-        if (auto i = tmpl.step_index(name))
+        if (!step_names.empty()) {
+            for (std::uint32_t i = 0; i < step_names.size(); ++i)
+                if (!name.empty() && step_names[i] == name)
+                    return i;
+        } else if (auto i = tmpl.step_index(name)) {
             return *i;
+        }
         return error{errc::step_not_found, "task " + task.to_string() + " has no step '" + name + "'"};
     };
     if (std::holds_alternative<action::cancel>(a))

@@ -150,10 +150,6 @@ result<task_template> validate_template(task_template t, const template_options&
         const auto path = step_path(i);
         if (!s.name.empty()) // an empty name is reported by the graph below
             check_name(s.name, path + ".name", "step", problems);
-        if (s.type != step_type::standard)
-            problems.push_back({path + ".type", 0, 0,
-                                "step type '" + std::string(to_string(s.type)) +
-                                    "' is not supported by this version of tasker (only 'standard' steps run)"});
         if (s.handler.callable.empty())
             problems.push_back({path + ".handler.callable", 0, 0,
                                 "step '" + s.name + "' names no handler (handler.callable is empty)"});
@@ -178,9 +174,10 @@ result<task_template> validate_template(task_template t, const template_options&
                        }) |
                        ranges::to<std::vector>();
     auto graph = dag::build(nodes);
-    if (graph)
+    if (graph) {
         t.graph = std::move(*graph);
-    else
+        build_dynamic_structure(t, options.creation, problems);
+    } else
         for (auto& p : graph.error().problems) // error() returns a copy: iterate one object
             problems.push_back(std::move(p));
 

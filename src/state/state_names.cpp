@@ -26,7 +26,8 @@ constexpr std::array<std::string_view, step_state_count> step_state_names{
 };
 
 constexpr std::array<std::string_view, step_event_count> step_event_names{
-    "enqueue", "claim", "succeed", "fail", "complete", "wait_for_retry", "retry", "give_up", "cancel", "resolve", "reset",
+    "enqueue", "claim",  "succeed", "fail",   "complete", "wait_for_retry", "retry",
+    "give_up", "cancel", "resolve", "reset",  "create",   "refuse",         "skip",
 };
 
 template <class Enum, std::size_t N>

@@ -27,11 +27,13 @@ struct step_machine_def : ms::rejecting_front<step_machine_def> {
     using initial_state = st<ss::pending>;
 
     // clang-format off
-    struct transition_table : boost::mpl::vector23<
+    struct transition_table : boost::mpl::vector26<
         //  from                                          event                  to
         Row<st<ss::pending>,                             ev<se::enqueue>,        st<ss::enqueued>>,
         Row<st<ss::pending>,                             ev<se::cancel>,         st<ss::cancelled>>,
         Row<st<ss::pending>,                             ev<se::resolve>,        st<ss::resolved_manually>>,
+        Row<st<ss::pending>,                             ev<se::create>,         st<ss::pending>>,
+        Row<st<ss::pending>,                             ev<se::skip>,           st<ss::complete>>,
 
         Row<st<ss::enqueued>,                            ev<se::claim>,          st<ss::in_progress>>,
         Row<st<ss::enqueued>,                            ev<se::cancel>,         st<ss::cancelled>>,
@@ -45,6 +47,7 @@ struct step_machine_def : ms::rejecting_front<step_machine_def> {
         Row<st<ss::enqueued_for_orchestration>,          ev<se::complete>,       st<ss::complete>>,
         Row<st<ss::enqueued_for_orchestration>,          ev<se::cancel>,         st<ss::cancelled>>,
         Row<st<ss::enqueued_for_orchestration>,          ev<se::resolve>,        st<ss::resolved_manually>>,
+        Row<st<ss::enqueued_for_orchestration>,          ev<se::refuse>,         st<ss::error>>,
 
         Row<st<ss::enqueued_as_error_for_orchestration>, ev<se::wait_for_retry>, st<ss::waiting_for_retry>>,
         Row<st<ss::enqueued_as_error_for_orchestration>, ev<se::give_up>,        st<ss::error>>,

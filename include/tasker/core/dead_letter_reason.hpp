@@ -21,8 +21,11 @@ struct dead_letter_summary {
 /// `failed` are the decision's `failed_steps`, `failures[k]` the failure recorded for
 /// `failed[k]` (null if none). A clause reads "step 'charge' failed after 3 attempts
 /// (retryable): card declined".
+/// `step_names`: the task's step names by index when they are not all its template's (batch
+/// workers); empty otherwise.
 dead_letter_summary summarize_dead_letter(const task_template& tmpl, std::span<const step_status> steps,
                                           std::span<const std::uint32_t> failed,
-                                          std::span<const step_failure* const> failures);
+                                          std::span<const step_failure* const> failures,
+                                          std::span<const std::string> step_names = {});
 
 } // namespace tasker

@@ -9,11 +9,14 @@
 #include <tasker/state/step_state.hpp>
 #include <tasker/state/task_state.hpp>
 #include <tasker/store/operator_action.hpp>
+#include <tasker/store/step_outcome.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -23,12 +26,38 @@ namespace tasker {
 
 /// What the decision core needs to know of one step.
 struct step_status {
+    /// `definition` of a step that is its template's step of the same index.
+    static constexpr std::uint32_t own_index = UINT32_MAX;
+
     step_state state = step_state::pending;
     std::uint32_t attempts = 0;                  ///< attempts claimed so far, the running one included
     error_kind last_error = error_kind::retryable; ///< kind of the last failed attempt
     std::optional<duration> retry_after;         ///< delay the last failed attempt's handler asked for
+    /// The template step this step runs: `own_index` for the template's steps (a task's steps
+    /// start as its template's, index for index); a batch worker's batch_worker step.
+    std::uint32_t definition = own_index;
+    /// False for a template step of a decision or batch branch that no outcome created (yet):
+    /// it does not run, and a view does not show it.
+    bool created = true;
+
+    std::uint32_t definition_or(std::uint32_t index) const noexcept
+    {
+        return definition == own_index ? index : definition;
+    }
 
     friend bool operator==(const step_status&, const step_status&) = default;
+};
+
+/// A step a decision or batchable step's outcome created, for the store to add (pending)
+/// before it applies the decision's step changes. A template step keeps its index; a
+/// batch worker is added after the task's last step.
+struct created_step {
+    std::uint32_t step = 0;
+    std::uint32_t definition = 0; ///< its template step
+    std::string name;             ///< the template step's name; `<worker>_<batch id>` for a batch worker
+    json_ptr input;               ///< a batch worker's `batch_cursor`; null otherwise
+
+    friend bool operator==(const created_step&, const created_step&) = default;
 };
 
 /// A task state change the store must make (compare-and-set from `from`). `seq` is its
@@ -92,14 +121,30 @@ struct decision {
     /// The task gave up (ended in error): record a dead-letter entry naming `failed_steps`.
     bool dead_letter = false;
     std::vector<std::uint32_t> failed_steps;
+    /// Steps an outcome created (in step order), added before `step_changes` apply.
+    std::vector<created_step> created_steps;
+    /// Steps whose recorded result was refused (a wrong decision or batch outcome), with the
+    /// failure to record: each also has a `refuse` step change.
+    std::vector<std::pair<std::uint32_t, step_failure>> refused_results;
 
-    bool empty() const noexcept { return task_changes.empty() && step_changes.empty() && messages.empty(); }
+    bool empty() const noexcept
+    {
+        return task_changes.empty() && step_changes.empty() && messages.empty() && created_steps.empty();
+    }
     void clear() noexcept;
 
     /// Not part of the output: `decide`'s working copy of the step states, kept here for its
     /// capacity so that a reused `decision` allocates nothing.
     std::vector<step_state> working_states;
+    /// Not part of the output: the working copy of the steps' status for templates with
+    /// decision or batch steps, whose outcomes add steps within one decision.
+    std::vector<step_status> working_steps;
 };
+
+/// How `decide` reads the recorded result of a decision or batchable step, whose outcome is
+/// in it: the result of step `i`, or null when there is none. Needed only for templates with
+/// such steps (`task_template::dynamic`); stores pass their results through it.
+using result_lookup = std::function<const json::value*(std::uint32_t step)>;
 
 /// The pure decision core (DESIGN "Flow of one task"): given a task's template, its state,
 /// its steps' status and what just happened, decide every state change and message. Every
@@ -110,9 +155,14 @@ struct decision {
 /// no longer current, a retry for a step that moved on) yield an empty decision. Operator
 /// inputs that make no sense in the current state (cancel a complete task, reset a step
 /// that did not fail) are `errc::illegal_transition` with a message saying why.
+///
+/// For a template with decision or batch steps (`task_template::dynamic`), a result of such a
+/// step is judged by its outcome (read through `results`): the steps it creates are in
+/// `created_steps`, or the outcome is refused and the step fails permanently
+/// (`refused_results`).
 result<void> decide(const task_template& tmpl, const task_id& task, task_state state,
                     std::span<const step_status> steps, const decision_input& in, std::uint64_t random,
-                    decision& out);
+                    decision& out, const result_lookup& results = {});
 
 /// One task's share of a batch of orchestration messages, as decision inputs in the order
 /// of its messages.
@@ -131,7 +181,10 @@ std::vector<task_inputs> orchestration_inputs(std::span<const message* const> ev
 /// The input an operator's action makes for a task of `tmpl`, step names resolved to
 /// indexes: `errc::step_not_found` (naming `task`) when the template has no such step.
 /// Every store turns actions into decisions through this, then `decide`.
-result<decision_input> operator_input(const task_template& tmpl, const task_id& task, const operator_action& a);
+/// For a task whose steps are not its template's (decision or batch steps), `step_names`
+/// holds each step's name by index, empty for a step that was not created.
+result<decision_input> operator_input(const task_template& tmpl, const task_id& task, const operator_action& a,
+                                      std::span<const std::string> step_names = {});
 
 /// Applies a step change to a status the way every store must: the new state, and for
 /// `reset` a fresh attempt count.

@@ -3,6 +3,7 @@
 #include <tasker/core/decision.hpp>
 
 #include <span>
+#include <vector>
 
 namespace tasker {
 
@@ -24,6 +25,22 @@ void replay_changes(const decision& d, std::span<step_status> steps, OnTask&& on
             on_step(*sc);
             ++sc;
         }
+    }
+}
+
+/// Adds the steps a decision created to `steps`, as every store must before it replays the
+/// decision's changes: a template step becomes created, a batch worker is appended (its
+/// index is the next one). `on_created(step)` follows each, for what else the store keeps.
+template <class OnCreated>
+void add_created_steps(const decision& d, std::vector<step_status>& steps, OnCreated&& on_created)
+{
+    for (const auto& c : d.created_steps) {
+        if (c.step >= steps.size()) {
+            steps.resize(c.step + 1);
+            steps[c.step].definition = c.definition;
+        }
+        steps[c.step].created = true;
+        on_created(c);
     }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <tasker/dag/dag.hpp>
+#include <tasker/model/dynamic_structure.hpp>
 #include <tasker/error.hpp>
 #include <tasker/model/json.hpp>
 #include <tasker/model/json_schema.hpp>
@@ -54,6 +55,9 @@ struct task_template {
     dag graph;
     /// Filled by `validate_template`: `input_schema` compiled (null when there is none).
     std::shared_ptr<const json_schema> schema;
+    /// Filled by `validate_template` for templates with decision, batchable or batch_worker
+    /// steps: which steps exist from the start, and what outcomes may create. Null otherwise.
+    std::shared_ptr<const dynamic_structure> dynamic;
 
     template_key key() const { return template_key{namespace_name, name, version}; }
 
@@ -69,6 +73,8 @@ struct template_options {
     retry_policy retry_defaults{};
     /// Name of the `environments:` entry whose overrides apply (empty: none).
     std::string environment;
+    /// Bounds on what decision and batchable steps create in one task.
+    creation_limits creation;
 };
 
 /// Checks everything and reports *every* problem with its location (`error::problems`):

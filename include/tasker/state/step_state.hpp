@@ -37,9 +37,12 @@ enum class step_event : std::uint8_t {
     cancel,
     resolve,        ///< an operator resolved the step by hand
     reset,          ///< an operator sends a failed step back to pending
+    create,         ///< a decision or batchable step's outcome created the step (pending stays pending)
+    refuse,         ///< the attempt's result is refused: a wrong decision or batch outcome
+    skip,           ///< a step with nothing to do completes without running (a no-op batch worker)
 };
 
-inline constexpr std::size_t step_event_count = 11;
+inline constexpr std::size_t step_event_count = 14;
 
 std::string_view to_string(step_state s) noexcept;
 std::string_view to_string(step_event e) noexcept;

@@ -135,7 +135,7 @@ steps:
     handler: {callable: h.c}
     timeout_seconds: 0
   - name: d
-    type: decision
+    type: sideways
     handler: {callable: h.d}
 )");
     REQUIRE_FALSE(r);
@@ -186,9 +186,9 @@ steps:
     REQUIRE(timeout);
     CHECK(timeout->line == 14);
 
-    const auto* decision = find_problem(e, "steps[3].type");
-    REQUIRE(decision);
-    CHECK(decision->message.find("step type 'decision' is not supported by this version of tasker") == 0);
+    const auto* type = find_problem(e, "steps[3].type");
+    REQUIRE(type);
+    CHECK(type->message.find("unknown step type 'sideways'") == 0);
 
     CHECK(e.problems.size() == 11);
     CHECK(e.message == "template 'shop/Bad-Name@0.0.0' has 11 problems");

@@ -88,7 +88,7 @@ TEST_CASE("validate_template: retry boundaries", "[unit][templates]")
     CHECK(paths(inherited.error()) == std::vector<std::string>{"steps[1].retry"});
 }
 
-TEST_CASE("validate_template: names, handlers, timeouts, types and lifecycle", "[unit][templates]")
+TEST_CASE("validate_template: names, handlers, timeouts and lifecycle", "[unit][templates]")
 {
     auto t = two_steps();
     t.namespace_name = "Shop; DROP TABLE";
@@ -96,7 +96,6 @@ TEST_CASE("validate_template: names, handlers, timeouts, types and lifecycle", "
     t.steps[0].name = "A b";
     t.steps[0].handler.callable = "";
     t.steps[0].timeout = seconds(0);
-    t.steps[1].type = step_type::batchable;
     t.steps[1].handler.initialization = json::array{1};
     t.lifecycle.max_duration = std::chrono::minutes(0);
     auto r = validate_template(t);
@@ -104,11 +103,10 @@ TEST_CASE("validate_template: names, handlers, timeouts, types and lifecycle", "
     CHECK(r.error() == errc::invalid_template);
     CHECK(paths(r.error()) == std::vector<std::string>{
                                   "namespace_name", "name", "lifecycle.max_duration_minutes", "steps[0].name",
-                                  "steps[0].handler.callable", "steps[0].timeout_seconds", "steps[1].type",
-                                  "steps[1].handler.initialization", "steps[1].dependencies[0]"});
+                                  "steps[0].handler.callable", "steps[0].timeout_seconds", "steps[1].handler.initialization",
+                                  "steps[1].dependencies[0]"});
     CHECK(r.error().problems[0].message.find("namespace name 'Shop; DROP TABLE' is invalid") == 0);
-    CHECK(r.error().problems[6].message.find("step type 'batchable' is not supported") == 0);
-    CHECK(r.error().message == "template has 9 problems");
+    CHECK(r.error().message == "template has 8 problems");
 
     auto none = two_steps();
     none.steps.clear();
