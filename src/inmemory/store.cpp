@@ -1,8 +1,11 @@
 #include <tasker/inmemory/store.hpp>
 
+#include "task_record.hpp"
+
 #include <tasker/core/claim_verdict.hpp>
 #include <tasker/core/dead_letter_reason.hpp>
 #include <tasker/core/replay_changes.hpp>
+#include <tasker/core/task_graph.hpp>
 #include <tasker/detail/seed_or_random.hpp>
 #include <tasker/messaging/queue_name.hpp>
 #include <tasker/state/step_machine.hpp>
@@ -21,71 +24,6 @@ std::string identity_of(const template_key& key, const std::string& identity_key
 }
 
 } // namespace
-
-/// Everything known about one task. Step status lives in its own array so the decision
-/// core reads it as a span without copying.
-struct store::task_record {
-    struct step_data {
-        json_ptr result;
-        std::unique_ptr<step_failure> failure; // most steps never fail: keep them small
-        time_point lease_until;
-        uuid lease_owner; // the claim's owner token (nil: none)
-    };
-
-    task_id id;
-    template_ptr tmpl;
-    queue_name worker_queue;
-    json_ptr context;
-    std::string identity_key;
-    std::string correlation_id;
-    task_state state = task_state::pending;
-    time_point created_at;
-    time_point updated_at;
-    std::vector<step_status> status;
-    std::vector<step_data> data;
-    std::vector<task_transition> task_transitions;
-    std::vector<step_transition> step_transitions;
-    std::uint32_t seq = 0;
-
-    task_record(task_id i, template_ptr t, queue_name q) : id(i), tmpl(std::move(t)), worker_queue(q) {}
-
-    // A compare-and-set step change made outside the decision core (claims and results):
-    // the step machine decides legality; the caller has checked `from`.
-    void move_step(std::uint32_t step, step_event e, time_point now)
-    {
-        auto& s = status[step];
-        const step_state from = s.state;
-        s.state = step_machine::next(from, e).value(); // callers check `from` first
-        step_transitions.push_back({++seq, step, s.attempts, from, s.state, e, now});
-        updated_at = now;
-    }
-};
-
-namespace {
-
-constexpr std::size_t shard_count = 16; // a power of two
-
-} // namespace
-
-struct store::shard {
-    mutable std::mutex mutex;
-    boost::unordered_flat_map<task_id, std::unique_ptr<task_record>, std::hash<task_id>> tasks;
-    decision reused;                // decisions on the hot path allocate nothing
-    std::vector<envelope> outbox;   // messages of the current critical section
-    bool changed = false;
-    std::deque<task_id> finished;   // oldest first
-    std::uint64_t finished_total = 0;
-    std::array<std::size_t, task_state_count> state_counts{};
-    uuid_generator random;          // retry jitter
-
-    explicit shard(std::uint64_t seed) : random(seed) {}
-
-    task_record* find(const task_id& id) const
-    {
-        auto it = tasks.find(id);
-        return it == tasks.end() ? nullptr : it->second.get();
-    }
-};
 
 store::store(message_sink& sink, any_clock clock, store_options options)
     : sink_(sink), clock_(std::move(clock)),
@@ -107,29 +45,17 @@ store::shard& store::shard_of(const task_id& id) const noexcept
     return *shards_[std::hash<task_id>{}(id) >> 60 & (shard_count - 1)];
 }
 
-template <class Items, class F>
-void store::for_each_shard(const Items& items, F&& f) const
-{
-    std::array<std::vector<std::size_t>, shard_count> by_shard;
-    for (std::size_t k = 0; k < items.size(); ++k) {
-        const auto& id = [&]() -> const task_id& {
-            if constexpr (requires { items[k].ref; })
-                return items[k].ref.task;
-            else
-                return items[k].task;
-        }();
-        by_shard[std::hash<task_id>{}(id) >> 60 & (shard_count - 1)].push_back(k);
-    }
-    for (std::size_t i = 0; i < shard_count; ++i)
-        if (!by_shard[i].empty()) {
-            auto& sh = *shards_[i];
-            std::lock_guard lock(sh.mutex);
-            f(sh, std::span<const std::size_t>(by_shard[i]));
-        }
-}
-
 void store::commit(shard& sh, task_record& t, const decision& d, time_point now)
 {
+    add_created_steps(d, t.status, [&](const created_step& c) {
+        if (c.step >= t.data.size())
+            t.data.resize(c.step + 1);
+        if (c.definition != c.step)
+            t.data[c.step].name = c.name;
+        t.data[c.step].input = c.input;
+    });
+    for (const auto& [i, f] : d.refused_results)
+        t.data[i].failure = std::make_unique<step_failure>(f);
     const std::uint32_t base = t.seq;
     replay_changes(
         d, t.status,
@@ -164,7 +90,7 @@ void store::record_dead_letter(const task_record& t, const decision& d, time_poi
     std::vector<const step_failure*> failures;
     for (auto i : d.failed_steps)
         failures.push_back(t.data[i].failure.get());
-    auto summary = summarize_dead_letter(*t.tmpl, t.status, d.failed_steps, failures);
+    auto summary = summarize_dead_letter(*t.tmpl, t.status, d.failed_steps, failures, t.names());
     dead_letter dl{t.id, t.tmpl->key(), std::move(summary.reason), std::move(summary.failed_steps), now};
     std::lock_guard lock(dead_letters_mutex_);
     dead_letters_.push_back(std::move(dl));
@@ -303,120 +229,21 @@ result<task_created> store::create_locked(shard& sh, new_task& nt, const task_pl
     t.correlation_id = std::move(nt.correlation_id);
     t.created_at = t.updated_at = now;
     const std::size_t n = t.tmpl->steps.size();
-    t.status.resize(n);
+    initial_steps(*t.tmpl, t.status);
     t.data.resize(n);
     // A step goes through four transitions when all goes well and its result causes about
     // two task transitions: reserve once rather than grow on the hot path.
     t.step_transitions.reserve(4 * n + 1);
     t.task_transitions.reserve(2 * n + 4);
 
-    if (auto r = decide(*t.tmpl, id, t.state, t.status, input::start{}, sh.random.random(), sh.reused); !r)
+    if (auto r = decide(*t.tmpl, id, t.state, t.status, input::start{}, sh.random.random(), sh.reused, t.results());
+        !r)
         return r.error();
     ++sh.state_counts[static_cast<std::size_t>(task_state::pending)];
     commit(sh, t, sh.reused, now);
     sh.tasks.emplace(id, std::move(rec));
     sh.changed = true;
     return task_created{id, true};
-}
-
-// ---------------------------------------------------------------------------------------
-// Worker side: claims, heartbeats, results
-
-std::vector<claim_outcome> store::claim_steps_sync(std::span<const claim_request> reqs)
-{
-    std::vector<claim_outcome> out(reqs.size());
-    const time_point now = clock_.now();
-    for_each_shard(reqs, [&](shard& sh, std::span<const std::size_t> indices) {
-        for (auto k : indices) {
-            const auto& req = reqs[k];
-            auto& o = out[k];
-            auto* t = sh.find(req.ref.task);
-            if (!t || req.ref.step >= t->status.size()) {
-                o.status = claim_status::not_found;
-                continue;
-            }
-            auto& s = t->status[req.ref.step];
-            auto& d = t->data[req.ref.step];
-            auto settled = settle_claim(s, step_lease{d.lease_until, d.lease_owner}, req, now);
-            o.status = settled.answer;
-            if (settled.new_lease) {
-                d.lease_until = *settled.lease_until;
-                d.lease_owner = req.owner;
-            }
-            if (settled.failure)
-                d.failure = std::make_unique<step_failure>(std::move(*settled.failure));
-            if (settled.event)
-                t->move_step(req.ref.step, *settled.event, now);
-            if (settled.to_orchestration) {
-                sh.outbox.push_back({orchestration_queue(), *settled.to_orchestration, {}});
-                sh.changed = true;
-            }
-            if (settled.answer == claim_status::busy)
-                o.retry_in = settled.retry_in;
-            if (settled.answer == claim_status::claimed) {
-                auto& c = o.claim;
-                c.ref = req.ref;
-                c.attempt = s.attempts;
-                c.tmpl = t->tmpl;
-                c.context = t->context;
-                const auto ancestors = t->tmpl->graph.ancestors(req.ref.step);
-                c.ancestor_results.reserve(ancestors.size());
-                for (auto a : ancestors)
-                    c.ancestor_results.emplace_back(a, t->data[a].result);
-                c.correlation_id = t->correlation_id;
-                c.claimed_at = now;
-                c.lease_until = *settled.lease_until;
-            }
-        }
-        flush(sh);
-    });
-    return out;
-}
-
-std::vector<bool> store::extend_leases_sync(std::span<const lease_extension> exts)
-{
-    std::vector<bool> out(exts.size(), false);
-    const time_point now = clock_.now();
-    for_each_shard(exts, [&](shard& sh, std::span<const std::size_t> indices) {
-        for (auto k : indices) {
-            auto* t = sh.find(exts[k].ref.task);
-            if (!t || exts[k].ref.step >= t->status.size())
-                continue;
-            if (extends_lease(t->status[exts[k].ref.step], exts[k].attempt)) {
-                t->data[exts[k].ref.step].lease_until = now + exts[k].lease;
-                out[k] = true;
-            }
-        }
-    });
-    return out;
-}
-
-std::vector<record_status> store::record_results_sync(std::span<step_outcome> outcomes)
-{
-    std::vector<record_status> out(outcomes.size(), record_status::ignored);
-    const time_point now = clock_.now();
-    for_each_shard(outcomes, [&](shard& sh, std::span<const std::size_t> indices) {
-        for (auto k : indices) {
-            auto& o = outcomes[k];
-            auto* t = sh.find(o.ref.task);
-            if (!t || o.ref.step >= t->status.size())
-                continue;
-            auto settled = settle_result(t->status[o.ref.step], o);
-            if (!settled)
-                continue; // too late: nothing is written, `ignored`
-            auto& d = t->data[o.ref.step];
-            if (settled->failure)
-                d.failure = std::make_unique<step_failure>(std::move(*settled->failure));
-            else
-                d.result = std::move(o.result);
-            t->move_step(o.ref.step, settled->event, now);
-            sh.outbox.push_back({orchestration_queue(), settled->to_orchestration, {}});
-            sh.changed = true;
-            out[k] = record_status::recorded;
-        }
-        flush(sh);
-    });
-    return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -434,8 +261,9 @@ void store::orchestrate_sync(std::span<const message> events)
             auto* t = sh.find(task);
             if (!t)
                 continue;
+            const auto results = t->results();
             for (const auto& in : inputs)
-                if (decide(*t->tmpl, t->id, t->state, t->status, in, sh.random.random(), sh.reused))
+                if (decide(*t->tmpl, t->id, t->state, t->status, in, sh.random.random(), sh.reused, results))
                     commit(sh, *t, sh.reused, now);
         }
         flush(sh);
@@ -450,11 +278,11 @@ result<task_state> store::apply_action_sync(const task_id& id, const operator_ac
     if (!t)
         return error{errc::task_not_found, "no task " + id.to_string()};
 
-    const auto wanted = operator_input(*t->tmpl, t->id, a);
+    const auto wanted = operator_input(*t->tmpl, t->id, a, t->names());
     if (!wanted)
         return wanted.error();
     const auto& in = *wanted;
-    if (auto r = decide(*t->tmpl, t->id, t->state, t->status, in, sh.random.random(), sh.reused); !r)
+    if (auto r = decide(*t->tmpl, t->id, t->state, t->status, in, sh.random.random(), sh.reused, t->results()); !r)
         return r.error();
     if (auto resolved = resolved_step_result(in, a))
         t->data[resolved->first].result = std::move(resolved->second);
@@ -484,9 +312,10 @@ result<task_view> store::get_task_sync(const task_id& id) const
     v.updated_at = t->updated_at;
     v.steps.reserve(t->status.size());
     for (std::uint32_t i = 0; i < t->status.size(); ++i)
-        v.steps.push_back(step_view{i, t->tmpl->steps[i].name, t->status[i].state, t->status[i].attempts,
-                                    t->data[i].result,
-                                    t->data[i].failure ? std::optional(*t->data[i].failure) : std::nullopt});
+        if (t->status[i].created)
+            v.steps.push_back(step_view{i, t->step_name(i), t->status[i].state, t->status[i].attempts,
+                                        t->data[i].result,
+                                        t->data[i].failure ? std::optional(*t->data[i].failure) : std::nullopt});
     v.task_transitions = t->task_transitions;
     v.step_transitions = t->step_transitions;
     return v;
@@ -543,6 +372,11 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
 awaitable<result<std::vector<claim_outcome>>> store::claim_steps(std::vector<claim_request> reqs)
 {
     co_return claim_steps_sync(reqs);
+}
+
+awaitable<result<std::vector<bool>>> store::checkpoint_steps(std::vector<step_checkpoint> cps)
+{
+    co_return checkpoint_steps_sync(cps);
 }
 
 awaitable<result<std::vector<bool>>> store::extend_leases(std::vector<lease_extension> exts)

@@ -1,11 +1,14 @@
 #pragma once
 
+#include <tasker/core/creation_outcomes.hpp>
 #include <tasker/model/json.hpp>
 #include <tasker/model/time.hpp>
 #include <tasker/retry/error_kind.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tasker {
 
@@ -46,5 +49,20 @@ step_result permanent_error(std::string message);
 
 /// The attempt ran out of time (retryable). The worker uses it when a handler overruns.
 step_result timeout_error(std::string message);
+
+/// A decision step's success: create the steps named (declared below the decision; the
+/// convergence steps that depend on them follow). `extra` fields are kept in the result.
+step_result create_steps(std::vector<std::string> step_names, json::object extra = {});
+/// A decision step's success that creates nothing below it.
+step_result no_branches(json::object extra = {});
+/// A batchable step's success: one worker of batch_worker step `worker_template` per batch.
+step_result create_batches(std::string worker_template, std::vector<batch_cursor> batches, std::int64_t total_items,
+                           json::object extra = {});
+/// A batchable step's success with nothing to process: one no-op worker completes at once.
+step_result no_batches(json::object extra = {});
+
+/// Batches of `batch_size` items over `total_items` items, ids "001", "002", …: the cursors a
+/// batchable handler usually returns. None when `total_items` is 0.
+std::vector<batch_cursor> even_batches(std::int64_t total_items, std::int64_t batch_size);
 
 } // namespace tasker

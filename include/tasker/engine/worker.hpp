@@ -108,6 +108,7 @@ private:
     /// Runs each step's handler here, one after the other, then records them together.
     awaitable<void> run_inline(queue_name q, std::vector<std::pair<delivery, step_claim>> batch);
     /// Calls the step's handler and turns what it returned or threw into the attempt's outcome.
+    result<void> write_checkpoint(const step_claim& claim, const batch_checkpoint& progress) const;
     step_outcome run_handler(const step_claim& claim, time_point deadline, std::stop_token stop) const;
     time_point deadline_of(const step_claim& claim) const;
     /// Records `outcomes` in one store call and, once that is durable, acks their messages `ids`.

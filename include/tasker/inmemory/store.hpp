@@ -63,6 +63,7 @@ public:
     awaitable<result<task_view>> get_task(task_id id);
     awaitable<result<std::vector<task_summary>>> list_tasks(task_filter filter);
     awaitable<result<std::vector<dead_letter>>> dead_letters(std::size_t limit);
+    awaitable<result<std::vector<bool>>> checkpoint_steps(std::vector<step_checkpoint> cps);
 
     // The operations above, done on the calling thread before they return (`_sync`): what the
     // coroutines call, and what single-threaded callers (the embedded runtime, tests) use.
@@ -72,6 +73,7 @@ public:
     result<std::vector<task_created>> create_tasks_sync(std::span<new_task> batch);
     std::vector<claim_outcome> claim_steps_sync(std::span<const claim_request> reqs);
     std::vector<bool> extend_leases_sync(std::span<const lease_extension> exts);
+    std::vector<bool> checkpoint_steps_sync(std::span<const step_checkpoint> cps);
     std::vector<record_status> record_results_sync(std::span<step_outcome> outcomes);
     void orchestrate_sync(std::span<const message> events);
     result<task_state> apply_action_sync(const task_id& id, const operator_action& a);
@@ -107,6 +109,7 @@ private:
     result<task_created> create_locked(shard& sh, new_task& t, const task_placement& rt, const task_id& id,
                                        time_point now);
     void commit(shard& sh, task_record& t, const decision& d, time_point now);
+    static void claim_dynamic(const task_record& t, step_claim& c);
     void record_dead_letter(const task_record& t, const decision& d, time_point now);
     void flush(shard& sh);
     void evict_finished(shard& sh);

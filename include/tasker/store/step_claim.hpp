@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,15 +47,35 @@ struct step_claim {
     json_ptr context;
     /// Results of every ancestor step (by index, in topological order).
     std::vector<std::pair<std::uint32_t, json_ptr>> ancestor_results;
+    /// The names of `ancestor_results`' steps, in the same order, when some are batch workers
+    /// (whose names are not their template step's); empty otherwise.
+    std::vector<std::string> ancestor_names;
+    /// The template step a batch worker runs; none for a template step (it runs `ref.step`).
+    std::optional<std::uint32_t> definition;
+    std::string name;    ///< a batch worker's name; empty for a template step (the template's name)
+    json_ptr input;      ///< a batch worker's `batch_cursor`; null otherwise
+    json_ptr checkpoint; ///< the step's last `batch_checkpoint`, from an earlier attempt or worker; null: none
     std::string correlation_id; ///< empty: use the task id
     time_point claimed_at;
     time_point lease_until;
+
+    /// The index of the template step this attempt runs.
+    std::uint32_t template_step() const noexcept { return definition ? *definition : ref.step; }
 };
 
 struct claim_outcome {
     claim_status status = claim_status::not_found;
     duration retry_in{}; ///< for `busy`: when the current lease runs out
     step_claim claim;    ///< for `claimed`
+};
+
+/// A batch worker's progress to make durable, with a heartbeat: accepted only for the
+/// attempt that is running (as `extend_leases`), its lease then held for `lease` from now.
+struct step_checkpoint {
+    step_ref ref;
+    std::uint32_t attempt = 1;
+    json_ptr data; ///< a `batch_checkpoint`
+    duration lease{};
 };
 
 /// A heartbeat: keep holding the step for `lease` from now.

@@ -48,12 +48,15 @@ namespace tasker {
 /// 8. `s.apply_action(id, a)`: an operator action through the decision core; the new task
 ///    state, or why the action is not possible now.
 /// 9. `s.get_task(id)`, `s.list_tasks(filter)`, `s.dead_letters(limit)`: queries.
+/// 10. `s.checkpoint_steps(cps)`: per checkpoint, if the attempt is still the caller's (as 5),
+///    store its data as the step's checkpoint and extend its lease, atomically; true then.
+///    A later claim of the step carries the last checkpoint.
 template <class S>
 concept task_store = requires(S& s, task_template t, template_ref ref, new_task nt, std::vector<new_task> batch,
                               std::vector<claim_request> claims,
                               std::vector<lease_extension> leases, std::vector<step_outcome> outcomes,
                               std::vector<message> events, task_id id, operator_action a, task_filter filter,
-                              std::size_t limit) {
+                              std::size_t limit, std::vector<step_checkpoint> checkpoints) {
     { s.register_template(t) } -> std::same_as<awaitable<result<template_ptr>>>;
     { s.find_template(ref) } -> std::same_as<awaitable<result<template_ptr>>>;
     { s.list_templates() } -> std::same_as<awaitable<result<std::vector<template_ptr>>>>;
@@ -67,6 +70,7 @@ concept task_store = requires(S& s, task_template t, template_ref ref, new_task 
     { s.get_task(id) } -> std::same_as<awaitable<result<task_view>>>;
     { s.list_tasks(filter) } -> std::same_as<awaitable<result<std::vector<task_summary>>>>;
     { s.dead_letters(limit) } -> std::same_as<awaitable<result<std::vector<dead_letter>>>>;
+    { s.checkpoint_steps(checkpoints) } -> std::same_as<awaitable<result<std::vector<bool>>>>;
 };
 
 } // namespace tasker

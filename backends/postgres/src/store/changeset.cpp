@@ -88,6 +88,25 @@ void changeset::move_step(task_row& t, std::uint32_t step, step_event e)
 
 void changeset::apply_decision(task_row& t, const decision& d)
 {
+    add_created_steps(d, t.status, [&](const created_step& c) {
+        if (c.step >= t.steps.size())
+            t.steps.resize(c.step + 1);
+        auto& row = t.steps[c.step];
+        row.created_now = true;
+        row.definition = c.definition;
+        if (c.definition != c.step)
+            row.name = c.name;
+        row.input = c.input;
+        created_.push_back(json::object{{"task", t.id.to_string()},
+                                        {"step", c.step},
+                                        {"definition", c.definition == c.step ? json::value() : json::value(c.definition)},
+                                        {"name", c.definition == c.step ? json::value() : json::value(c.name)},
+                                        {"input", c.input ? json::value(json::serialize(*c.input)) : json::value()}});
+    });
+    for (const auto& [i, f] : d.refused_results) {
+        t.steps[i].failure = f;
+        t.steps[i].set_failure = true;
+    }
     replay_changes(
         d, t.status,
         [&](const task_change& c) {
@@ -110,7 +129,7 @@ void changeset::apply_decision(task_row& t, const decision& d)
         std::vector<const step_failure*> failures;
         for (auto i : d.failed_steps)
             failures.push_back(t.steps[i].failure ? &*t.steps[i].failure : nullptr);
-        auto summary = summarize_dead_letter(*t.tmpl, t.status, d.failed_steps, failures);
+        auto summary = summarize_dead_letter(*t.tmpl, t.status, d.failed_steps, failures, t.names());
         dead_letter(t, std::move(summary.reason), summary.failed_steps);
     }
     if (!d.empty())
@@ -119,7 +138,23 @@ void changeset::apply_decision(task_row& t, const decision& d)
 
 bool changeset::empty() const noexcept
 {
-    return transitions_.empty() && messages_.empty() && dead_letters_.empty();
+    return transitions_.empty() && messages_.empty() && dead_letters_.empty() && created_.empty();
+}
+
+std::string changeset::created_steps_sql(write_transaction& tx) const
+{
+    if (created_.empty())
+        return {};
+    // Before the changes apply: a batch worker's row is inserted, a template step's (there,
+    // not created) is marked created. Both are then `pending` with no attempt, which is
+    // what the step changes compare against.
+    return "INSERT INTO tasker.steps (task_id, idx, state, created, definition, name, input) "
+           "SELECT c.task, c.step, 'pending', true, c.definition, c.name, c.input::json "
+           "FROM jsonb_to_recordset(" +
+           tx.quote(json::serialize(created_)) +
+           "::jsonb) AS c(task uuid, step integer, definition integer, name text, input text) "
+           "ON CONFLICT (task_id, idx) DO UPDATE SET created = true, input = excluded.input "
+           "WHERE NOT tasker.steps.created";
 }
 
 std::string changeset::to_json(const std::vector<task_row*>& tasks) const
@@ -199,7 +234,11 @@ void commit(write_transaction& tx, const changeset& cs, const std::vector<task_r
     // Each queue's messages go through a statement naming its table, planned once per
     // connection (dynamic SQL inside tasker.commit_changes would be planned in every commit).
     std::string sql;
-    const auto then = [&sql](const std::string& statement) { sql += (sql.empty() ? "" : "; ") + statement; };
+    const auto then = [&sql](const std::string& statement) {
+        if (!statement.empty())
+            sql += (sql.empty() ? "" : "; ") + statement;
+    };
+    then(cs.created_steps_sql(tx));
     if (!cs.empty() || any_row)
         then("SELECT tasker.commit_changes(" + tx.quote(cs.to_json(tasks)) + "::jsonb)");
     for (const auto& [queue, messages] : cs.pgmq_sends())

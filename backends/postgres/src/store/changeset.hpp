@@ -41,6 +41,9 @@ public:
     void apply_decision(task_row& t, const decision& d);
 
     bool empty() const noexcept;
+    /// The statement that adds the steps the decisions created, run before the changes; empty
+    /// when they created none.
+    std::string created_steps_sql(write_transaction& tx) const;
     /// The argument of tasker.commit_changes for `tasks` (existing rows that need an update).
     /// Its messages are there only on the outbox route: on the PGMQ route they are in
     /// `pgmq_sends()`.
@@ -58,6 +61,7 @@ private:
     json::array transitions_;
     json::array messages_;
     json::array dead_letters_;
+    json::array created_;
     std::vector<read_messages> archives_;
     std::vector<std::string> finished_tasks_;
 };

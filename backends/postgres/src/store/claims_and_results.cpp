@@ -1,11 +1,13 @@
 #include "store/store_state.hpp"
 
 #include <tasker/core/claim_verdict.hpp>
+#include <tasker/core/task_graph.hpp>
 
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 // The worker side: claims, heartbeats and results. Each is one transaction: lock the rows of
 // the tasks involved (in id order), settle each request with the core's rules (settle_claim,
@@ -25,6 +27,23 @@ constexpr statement payload{
     "UNION ALL "
     "SELECT s.task_id, s.idx, s.result::text FROM jsonb_to_recordset($2::jsonb) AS a(task uuid, step integer) "
     "JOIN tasker.steps AS s ON s.task_id = a.task AND s.idx = a.step"};
+
+// A claimed batch worker's cursor and last checkpoint.
+constexpr statement batch_state{
+    "tasker_claim_batch_state",
+    "SELECT s.task_id, s.idx, s.input::text, s.checkpoint::text "
+    "FROM jsonb_to_recordset($1::jsonb) AS a(task uuid, step integer) "
+    "JOIN tasker.steps AS s ON s.task_id = a.task AND s.idx = a.step"};
+
+// The steps whose results a claim of step `i` carries: its ancestors in the template's
+// graph, or, for a task with decision or batch steps, in the task's graph as it is now.
+std::vector<std::uint32_t> claim_ancestors(const task_row& t, std::uint32_t i)
+{
+    if (t.dynamic())
+        return task_graph(*t.tmpl, t.status).ancestors(i);
+    const auto a = t.tmpl->graph.ancestors(i);
+    return {a.begin(), a.end()};
+}
 
 } // namespace
 
@@ -92,11 +111,16 @@ result<std::vector<claim_outcome>> store::impl::claim(write_transaction& tx, con
             return loaded.error();
         std::vector<task_id> with_claims;
         json::array ancestors;
+        json::array batch_steps;
+        std::vector<std::vector<std::uint32_t>> ancestors_of(out.size());
         for (auto k : claimed) {
             const auto* t = find_row(rows, out[k].claim.ref.task);
             with_claims.push_back(t->id);
-            for (auto a : t->tmpl->graph.ancestors(out[k].claim.ref.step))
+            ancestors_of[k] = claim_ancestors(*t, out[k].claim.ref.step);
+            for (auto a : ancestors_of[k])
                 ancestors.push_back(json::object{{"task", t->id.to_string()}, {"step", a}});
+            if (t->status[out[k].claim.ref.step].definition != step_status::own_index)
+                batch_steps.push_back(json::object{{"task", t->id.to_string()}, {"step", out[k].claim.ref.step}});
         }
         std::sort(with_claims.begin(), with_claims.end());
         with_claims.erase(std::unique(with_claims.begin(), with_claims.end()), with_claims.end());
@@ -110,15 +134,29 @@ result<std::vector<claim_outcome>> store::impl::claim(write_transaction& tx, con
             else
                 results[{id, static_cast<std::uint32_t>(step)}] = parse_json_field(row[2]);
         }
+        std::map<std::pair<task_id, std::uint32_t>, std::pair<json_ptr, json_ptr>> batches; // input, checkpoint
+        if (!batch_steps.empty())
+            for (const auto& row : exec(tx.statements(), batch_state, json::serialize(batch_steps)))
+                batches[{parse_uuid(row[0]), row[1].as<std::uint32_t>()}] = {parse_json_field(row[2]),
+                                                                               parse_json_field(row[3])};
         for (auto k : claimed) {
             auto& claim = out[k].claim;
             const auto* t = find_row(rows, claim.ref.task);
+            const auto i = claim.ref.step;
             claim.tmpl = t->tmpl;
             claim.context = contexts[claim.ref.task];
-            const auto graph_ancestors = t->tmpl->graph.ancestors(claim.ref.step);
-            claim.ancestor_results.reserve(graph_ancestors.size());
-            for (auto a : graph_ancestors)
+            claim.ancestor_results.reserve(ancestors_of[k].size());
+            for (auto a : ancestors_of[k])
                 claim.ancestor_results.emplace_back(a, results[{claim.ref.task, a}]);
+            if (!t->dynamic())
+                continue;
+            for (auto a : ancestors_of[k])
+                claim.ancestor_names.push_back(t->step_name(a));
+            if (t->status[i].definition != step_status::own_index) {
+                claim.definition = t->status[i].definition;
+                claim.name = t->steps[i].name;
+                std::tie(claim.input, claim.checkpoint) = batches[{claim.ref.task, i}];
+            }
         }
     }
     commit(tx, cs, row_pointers(rows));
@@ -166,6 +204,49 @@ awaitable<result<std::vector<bool>>> store::extend_leases(std::vector<lease_exte
         return out;
     };
     co_return co_await impl_->run<std::vector<bool>>(std::move(op), "extend_leases");
+}
+
+awaitable<result<std::vector<bool>>> store::checkpoint_steps(std::vector<step_checkpoint> cps)
+{
+    // Like a heartbeat, with the checkpoint written in the same update: accepted only for the
+    // attempt that runs (`extends_lease`; the SQL repeats it as the compare-and-set).
+    static constexpr statement keep{
+        "tasker_checkpoint_steps",
+        "UPDATE tasker.steps AS s SET checkpoint = e.data::json, "
+        "lease_until = clock_timestamp() + e.lease_us * interval '1 microsecond' "
+        "FROM jsonb_to_recordset($1::jsonb) AS e(task uuid, step integer, attempt integer, lease_us bigint, data text) "
+        "WHERE s.task_id = e.task AND s.idx = e.step AND s.state = 'in_progress' AND s.attempts = e.attempt "
+        "RETURNING s.task_id, s.idx, s.attempts"};
+
+    auto op = [impl = impl_.get(), cps = std::move(cps)](pqxx::connection& c) -> result<std::vector<bool>> {
+        std::vector<bool> out(cps.size(), false);
+        if (cps.empty())
+            return out;
+        write_transaction tx(c);
+        auto [rows, now_us] = impl->lock_tasks(tx, task_ids(cps, [](const step_checkpoint& e) { return e.ref.task; }));
+        json::array keeping;
+        for (const auto& e : cps) {
+            const auto* t = find_row(rows, e.ref.task);
+            if (t && e.ref.step < t->status.size() && extends_lease(t->status[e.ref.step], e.attempt))
+                keeping.push_back(json::object{{"task", e.ref.task.to_string()},
+                                               {"step", e.ref.step},
+                                               {"attempt", e.attempt},
+                                               {"lease_us", to_us(e.lease)},
+                                               {"data", e.data ? json::serialize(*e.data) : std::string("null")}});
+        }
+        if (!keeping.empty())
+            for (const auto& row : exec(tx.statements(), keep, json::serialize(keeping))) {
+                const auto id = parse_uuid(row[0]);
+                const auto step = row[1].as<std::uint32_t>();
+                const auto attempt = row[2].as<std::uint32_t>();
+                for (std::size_t k = 0; k < cps.size(); ++k)
+                    if (cps[k].ref.task == id && cps[k].ref.step == step && cps[k].attempt == attempt)
+                        out[k] = true;
+            }
+        tx.commit_with({});
+        return out;
+    };
+    co_return co_await impl_->run<std::vector<bool>>(std::move(op), "checkpoint_steps");
 }
 
 awaitable<result<std::vector<record_status>>> store::record_results(std::vector<step_outcome> outcomes)

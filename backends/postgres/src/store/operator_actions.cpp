@@ -20,7 +20,7 @@ awaitable<result<task_state>> store::apply_action(task_id id, operator_action a)
         if (auto loaded = impl->load_templates(tx.statements(), {&t}); !loaded)
             return loaded.error();
 
-        const auto wanted = operator_input(*t.tmpl, t.id, a);
+        const auto wanted = operator_input(*t.tmpl, t.id, a, t.names());
         if (!wanted)
             return wanted.error();
         const auto& in = *wanted;

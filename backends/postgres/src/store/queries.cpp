@@ -19,8 +19,8 @@ awaitable<result<task_view>> store::get_task(task_id id)
         "FROM tasker.tasks WHERE id = $1::uuid"};
     static constexpr statement steps{
         "tasker_view_steps",
-        "SELECT idx, state, attempts, result::text, error_kind, error_message, error_attempt, retry_after_us "
-        "FROM tasker.steps WHERE task_id = $1::uuid ORDER BY idx"};
+        "SELECT idx, state, attempts, result::text, error_kind, error_message, error_attempt, retry_after_us, "
+        "definition, name FROM tasker.steps WHERE task_id = $1::uuid AND created ORDER BY idx"};
     // Both histories in the order they were made, numbered from 1 per task.
     static constexpr statement history{
         "tasker_view_history",
@@ -55,7 +55,11 @@ awaitable<result<task_view>> store::get_task(task_id id)
         for (const auto& s : exec(tx, steps, key)) {
             step_view sv;
             sv.index = s[0].as<std::uint32_t>();
-            sv.name = sv.index < v.tmpl->steps.size() ? v.tmpl->steps[sv.index].name : std::string();
+            const auto definition = s[8].is_null() ? sv.index : s[8].as<std::uint32_t>();
+            if (!s[9].is_null())
+                sv.name = s[9].c_str();
+            else if (definition < v.tmpl->steps.size())
+                sv.name = v.tmpl->steps[definition].name;
             sv.state = step_state_from_string(s[1].c_str()).value();
             sv.attempts = s[2].as<std::uint32_t>();
             sv.result = parse_json_field(s[3]);

@@ -60,6 +60,11 @@ std::pair<std::vector<task_row>, std::int64_t> store::impl::lock_tasks(write_tra
             r.lease_until_us = row[7].as<std::int64_t>();
         if (!row[13].is_null())
             r.lease_owner = parse_uuid(row[13]);
+        s.created = row[14].as<bool>();
+        if (!row[15].is_null())
+            s.definition = row[15].as<std::uint32_t>();
+        if (!row[16].is_null())
+            r.name = row[16].c_str();
         if (!row[8].is_null()) {
             step_failure f;
             f.kind = error_kind_from_string(row[8].c_str()).value();

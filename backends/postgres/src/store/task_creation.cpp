@@ -1,5 +1,7 @@
 #include "store/store_state.hpp"
 
+#include <tasker/core/task_graph.hpp>
+
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -39,9 +41,9 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
         "AND t.identity_key <> ''"};
     static constexpr statement insert_steps{
         "tasker_insert_step_rows",
-        "INSERT INTO tasker.steps (task_id, idx, state) "
-        "SELECT n.task, s.n - 1, s.state::tasker.step_state "
-        "FROM jsonb_to_recordset($1::jsonb) AS n(task uuid, states jsonb), "
+        "INSERT INTO tasker.steps (task_id, idx, state, created) "
+        "SELECT n.task, s.n - 1, s.state::tasker.step_state, coalesce((n.created ->> (s.n - 1)::integer)::boolean, true) "
+        "FROM jsonb_to_recordset($1::jsonb) AS n(task uuid, states jsonb, created jsonb), "
         "jsonb_array_elements_text(n.states) WITH ORDINALITY AS s(state, n)"};
 
     std::vector<task_id> ids(batch.size());
@@ -78,7 +80,7 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
             t.tmpl = tmpl;
             t.is_new = true;
             t.correlation_id = nt.correlation_id;
-            t.status.resize(tmpl->steps.size());
+            initial_steps(*tmpl, t.status);
             t.steps.resize(tmpl->steps.size());
             if (auto r = decide(*tmpl, t.id, t.state, t.status, input::start{}, randoms[k], starts[k]); !r)
                 return refuse(r.error(), k);
@@ -114,7 +116,14 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
             json::array states;
             for (const auto& s : t.status)
                 states.emplace_back(to_string(s.state));
-            step_rows.push_back(json::object{{"task", t.id.to_string()}, {"states", std::move(states)}});
+            json::object step_row{{"task", t.id.to_string()}, {"states", std::move(states)}};
+            if (t.dynamic()) {
+                json::array created;
+                for (const auto& s : t.status)
+                    created.emplace_back(s.created);
+                step_row["created"] = std::move(created);
+            }
+            step_rows.push_back(std::move(step_row));
             out[k] = task_created{t.id, true};
         }
         if (!existing.empty()) {

@@ -33,6 +33,13 @@ struct step_row {
     bool set_result = false;
     json_ptr result;
     bool set_failure = false; ///< write `failure` (cleared when empty)
+
+    std::string name; ///< a batch worker's name; empty for a template step
+    /// Created by this operation's decision: the commit inserts the row (a batch worker) or
+    /// marks it created (a template step), with `input`, before it applies the changes.
+    bool created_now = false;
+    std::uint32_t definition = 0;
+    json_ptr input;
 };
 
 /// A task read under its row lock (or being created), with every step.
@@ -47,6 +54,23 @@ struct task_row {
     std::vector<step_row> steps;     ///< by step index: the rest
     bool needs_update = false;       ///< write updated_at (and the state) back
     bool is_new = false;             ///< inserted by this operation: nothing to compare and set
+
+    bool dynamic() const noexcept { return tmpl && tmpl->dynamic; }
+    /// Step `i`'s name: a batch worker's own, else its template step's.
+    const std::string& step_name(std::uint32_t i) const
+    {
+        return steps[i].name.empty() ? tmpl->steps[status[i].definition_or(i)].name : steps[i].name;
+    }
+    /// Each step's name by index, empty for one not created, for a task with decision or
+    /// batch steps; empty for the others (for `operator_input`, `summarize_dead_letter`).
+    std::vector<std::string> names() const
+    {
+        std::vector<std::string> out;
+        if (dynamic())
+            for (std::uint32_t i = 0; i < status.size(); ++i)
+                out.push_back(status[i].created ? step_name(i) : std::string());
+        return out;
+    }
 };
 
 /// Messages a transaction read from a PGMQ queue, archived by its commit: once what they

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <tasker/detail/outage_backoff.hpp>
+#include <tasker/detail/run_blocking.hpp>
 #include <tasker/engine/detail/retry_transient.hpp>
 #include <tasker/engine/detail/step_watch.hpp>
 #include <tasker/engine/detail/wait_for_messages.hpp>
@@ -243,15 +244,31 @@ awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
 template <task_store Store, message_broker Broker>
 time_point worker<Store, Broker>::deadline_of(const step_claim& claim) const
 {
-    const auto& t = claim.tmpl->steps[claim.ref.step].timeout;
+    const auto& t = claim.tmpl->steps[claim.template_step()].timeout;
     return claim.claimed_at + (t ? *t : config_.default_timeout);
+}
+
+// A batch worker's checkpoint, from the thread its handler runs on: the store call runs to
+// completion there, so the handler goes on only once its progress is durable.
+template <task_store Store, message_broker Broker>
+result<void> worker<Store, Broker>::write_checkpoint(const step_claim& claim, const batch_checkpoint& progress) const
+{
+    std::vector<step_checkpoint> one{{claim.ref, claim.attempt, make_json(to_json(progress)), config_.lease}};
+    auto accepted = ::tasker::detail::run_blocking(store_.checkpoint_steps(std::move(one)));
+    if (!accepted)
+        return accepted.error();
+    if (accepted->empty() || !accepted->front())
+        return error{errc::state_conflict, "attempt " + std::to_string(claim.attempt) + " of step " +
+                                               claim.ref.task.to_string() + "#" + std::to_string(claim.ref.step) +
+                                               " is no longer this worker's: its checkpoint was not kept"};
+    return {};
 }
 
 template <task_store Store, message_broker Broker>
 step_outcome worker<Store, Broker>::run_handler(const step_claim& claim, time_point deadline, std::stop_token stop) const
 {
     step_outcome o{claim.ref, claim.attempt, true, {}, std::nullopt, clock_.now(), {}};
-    const auto& step = claim.tmpl->steps[claim.ref.step];
+    const auto& step = claim.tmpl->steps[claim.template_step()];
     const step_handler* h = handlers_.find(step.handler.callable);
     if (!h) {
         o.success = false;
@@ -260,7 +277,8 @@ step_outcome worker<Store, Broker>::run_handler(const step_claim& claim, time_po
                                  std::nullopt, claim.attempt};
     } else {
         try {
-            step_context ctx(claim, deadline, std::move(stop), config_.log);
+            step_context ctx(claim, deadline, std::move(stop), config_.log,
+                             [this, &claim](const batch_checkpoint& p) { return write_checkpoint(claim, p); });
             step_result r = (*h)(ctx);
             if (r.ok() && serialized_size(r.value()) > config_.max_result_bytes) {
                 o.success = false;

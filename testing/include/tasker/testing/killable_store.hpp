@@ -58,6 +58,10 @@ public:
     {
         return forward([&] { return inner_.extend_leases(std::move(e)); });
     }
+    awaitable<result<std::vector<bool>>> checkpoint_steps(std::vector<step_checkpoint> c)
+    {
+        return forward([&] { return inner_.checkpoint_steps(std::move(c)); });
+    }
     awaitable<result<std::vector<record_status>>> record_results(std::vector<step_outcome> o)
     {
         return forward([&] { return inner_.record_results(std::move(o)); });

@@ -84,6 +84,7 @@ public:
     awaitable<result<task_created>> create_task(new_task t);
     awaitable<result<std::vector<task_created>>> create_tasks(std::vector<new_task> batch);
     awaitable<result<std::vector<claim_outcome>>> claim_steps(std::vector<claim_request> reqs);
+    awaitable<result<std::vector<bool>>> checkpoint_steps(std::vector<step_checkpoint> cps);
     awaitable<result<std::vector<bool>>> extend_leases(std::vector<lease_extension> exts);
     awaitable<result<std::vector<record_status>>> record_results(std::vector<step_outcome> outcomes);
     awaitable<result<void>> orchestrate(std::vector<message> events);

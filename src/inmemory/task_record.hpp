@@ -1,0 +1,132 @@
+#pragma once
+// The in-memory store's records, shared by its source files (store.cpp: creation, commits,
+// orchestration, queries; worker_side.cpp: claims, heartbeats, checkpoints and results).
+
+#include <tasker/inmemory/store.hpp>
+
+#include <tasker/core/decision.hpp>
+#include <tasker/state/step_machine.hpp>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include <array>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace tasker::inmemory {
+
+/// Everything known about one task. Step status lives in its own array so the decision
+/// core reads it as a span without copying.
+struct store::task_record {
+    struct step_data {
+        json_ptr result;
+        std::unique_ptr<step_failure> failure; // most steps never fail: keep them small
+        time_point lease_until;
+        uuid lease_owner; // the claim's owner token (nil: none)
+        std::string name;    // a batch worker's; empty for a template step
+        json_ptr input;      // a batch worker's cursor
+        json_ptr checkpoint; // the last checkpoint
+    };
+
+    task_id id;
+    template_ptr tmpl;
+    queue_name worker_queue;
+    json_ptr context;
+    std::string identity_key;
+    std::string correlation_id;
+    task_state state = task_state::pending;
+    time_point created_at;
+    time_point updated_at;
+    std::vector<step_status> status;
+    std::vector<step_data> data;
+    std::vector<task_transition> task_transitions;
+    std::vector<step_transition> step_transitions;
+    std::uint32_t seq = 0;
+
+    task_record(task_id i, template_ptr t, queue_name q) : id(i), tmpl(std::move(t)), worker_queue(q) {}
+
+    bool dynamic() const noexcept { return tmpl->dynamic != nullptr; }
+
+    const std::string& step_name(std::uint32_t i) const
+    {
+        return data[i].name.empty() ? tmpl->steps[status[i].definition_or(i)].name : data[i].name;
+    }
+
+    // Each step's name by index, empty for one not created: for a task whose steps are not
+    // its template's. Empty for the others.
+    std::vector<std::string> names() const
+    {
+        std::vector<std::string> out;
+        if (dynamic())
+            for (std::uint32_t i = 0; i < status.size(); ++i)
+                out.push_back(status[i].created ? step_name(i) : std::string());
+        return out;
+    }
+
+    // How the decision core reads a decision or batchable step's outcome.
+    result_lookup results() const
+    {
+        if (!dynamic())
+            return {};
+        return [this](std::uint32_t i) -> const json::value* { return data[i].result.get(); };
+    }
+
+    // A compare-and-set step change made outside the decision core (claims and results):
+    // the step machine decides legality; the caller has checked `from`.
+    void move_step(std::uint32_t step, step_event e, time_point now)
+    {
+        auto& s = status[step];
+        const step_state from = s.state;
+        s.state = step_machine::next(from, e).value(); // callers check `from` first
+        step_transitions.push_back({++seq, step, s.attempts, from, s.state, e, now});
+        updated_at = now;
+    }
+};
+
+inline constexpr std::size_t shard_count = 16; // a power of two
+
+struct store::shard {
+    mutable std::mutex mutex;
+    boost::unordered_flat_map<task_id, std::unique_ptr<task_record>, std::hash<task_id>> tasks;
+    decision reused;                // decisions on the hot path allocate nothing
+    std::vector<envelope> outbox;   // messages of the current critical section
+    bool changed = false;
+    std::deque<task_id> finished;   // oldest first
+    std::uint64_t finished_total = 0;
+    std::array<std::size_t, task_state_count> state_counts{};
+    uuid_generator random;          // retry jitter
+
+    explicit shard(std::uint64_t seed) : random(seed) {}
+
+    task_record* find(const task_id& id) const
+    {
+        auto it = tasks.find(id);
+        return it == tasks.end() ? nullptr : it->second.get();
+    }
+};
+
+template <class Items, class F>
+void store::for_each_shard(const Items& items, F&& f) const
+{
+    std::array<std::vector<std::size_t>, shard_count> by_shard;
+    for (std::size_t k = 0; k < items.size(); ++k) {
+        const auto& id = [&]() -> const task_id& {
+            if constexpr (requires { items[k].ref; })
+                return items[k].ref.task;
+            else
+                return items[k].task;
+        }();
+        by_shard[std::hash<task_id>{}(id) >> 60 & (shard_count - 1)].push_back(k);
+    }
+    for (std::size_t i = 0; i < shard_count; ++i)
+        if (!by_shard[i].empty()) {
+            auto& sh = *shards_[i];
+            std::lock_guard lock(sh.mutex);
+            f(sh, std::span<const std::size_t>(by_shard[i]));
+        }
+}
+
+} // namespace tasker::inmemory
