@@ -118,8 +118,8 @@ std::vector<std::uint32_t> task_graph::ancestors(std::uint32_t i) const
 namespace {
 
 // Adds the deferred steps below `creator` that the created steps complete: every one whose
-// dependencies all exist (or, for a convergence, one of them), a decision's direct children
-// and batch_worker steps aside; repeated until nothing more is added.
+// dependencies all exist (or, for a convergence, one of them), the steps on decisions'
+// branches and batch_worker steps aside; repeated until nothing more is added.
 void close_over(const task_template& t, std::uint32_t creator, std::vector<bool>& exists,
                 const std::vector<bool>& has_workers, std::vector<created_step>& out)
 {

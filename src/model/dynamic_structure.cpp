@@ -43,8 +43,14 @@ void build_dynamic_structure(task_template& t, const creation_limits& limits, st
         }
         d->deferred[i] = deferred;
         d->decision_depth[i] = depth;
+    }
+    // A branch runs from a decision down to a convergence: parents come first in topological
+    // order, so each step's parents are settled when it is.
+    for (auto i : g.topological_order()) {
+        if (t.steps[i].type == step_type::deferred_convergence)
+            continue;
         for (auto p : g.parents(i))
-            d->chosen_only[i] = d->chosen_only[i] || t.steps[p].type == step_type::decision;
+            d->chosen_only[i] = d->chosen_only[i] || t.steps[p].type == step_type::decision || d->chosen_only[p];
     }
     for (std::uint32_t i = 0; i < n; ++i)
         if (d->deferred[i])

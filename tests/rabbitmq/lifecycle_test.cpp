@@ -1,5 +1,6 @@
 // The lifecycle suites of tests/lifecycle/*_suite.hpp on PostgreSQL, once per broker: the same test bodies as on the embedded runtime, only the type differs.
 #include "lifecycle/bad_input_suite.hpp"
+#include "lifecycle/dynamic_workflows_suite.hpp"
 #include "lifecycle/example_shapes_suite.hpp"
 #include "lifecycle/fan_in_suite.hpp"
 #include "lifecycle/shape_faults_suite.hpp"
@@ -20,6 +21,8 @@ TASKER_EXAMPLE_SHAPES_SUITE(pgmq_via_broker_deployment, "[postgres][lifecycle]")
 TASKER_SHAPE_FAULTS_SUITE(pgmq_deployment, "[postgres][lifecycle][faults]")
 TASKER_SHAPE_FAULTS_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle][faults]")
 TASKER_FAN_IN_SUITE(pgmq_deployment, "[postgres][lifecycle]")
+TASKER_DYNAMIC_WORKFLOWS_SUITE(pgmq_deployment, "[postgres][lifecycle][dynamic]")
+TASKER_DYNAMIC_WORKFLOWS_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle][dynamic]")
 TASKER_FAN_IN_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle]")
 TASKER_BAD_INPUT_SUITE(pgmq_deployment, "[postgres][lifecycle][bad_input]");
 TASKER_BAD_INPUT_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle][bad_input]");

@@ -73,10 +73,9 @@ void initial_steps(const task_template& t, std::vector<step_status>& out);
 /// What an outcome creates, in creation order, or why it is refused.
 using creation_plan = std::variant<std::vector<created_step>, std::string>;
 
-/// What decision step `decider`'s `outcome` creates in a task in `graph` (whose steps are
-/// all known by the graph): the steps it names, and every deferred step below `decider` all
-/// of whose dependencies then exist (a convergence needs one), except other decisions'
-/// direct children. Refused, with the reason: a name that is no step, not below `decider`, a
+/// What decision step `decider`'s `outcome` creates in a task in `graph`: the steps it names,
+/// and every deferred step below `decider` off the decisions' branches all of whose
+/// dependencies then exist (a convergence needs one). Refused, with the reason: a name that is no step, not below `decider`, a
 /// batch worker template, beyond `max_steps_per_decision` or `max_decision_depth`, or a
 /// named step whose dependencies would not all exist. Steps that exist already are not
 /// created again.

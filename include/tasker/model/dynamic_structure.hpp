@@ -27,7 +27,8 @@ struct creation_limits {
 /// step creates: it never runs itself.
 struct dynamic_structure {
     std::vector<bool> deferred;
-    /// A direct child of a decision: created only when that decision's outcome names it.
+    /// On a decision's branch (below a decision, above any convergence): created only when
+    /// an outcome names it. The steps below a convergence follow it.
     std::vector<bool> chosen_only;
     /// Per decision or batchable step: the deferred steps below it, in index order (the
     /// steps its outcome may lead to). Empty for other steps.

@@ -259,6 +259,13 @@ TEST_CASE("decision points: the outcome creates the named steps and the converge
         t.succeed("finalize");
         CHECK(t.state == task_state::complete);
     }
+    SECTION("a medium amount: the manager alone; finance review is on the branch and not named")
+    {
+        t.succeed("route", decide_steps({"manager_approval"}));
+        CHECK(t.existing() == std::vector<std::string>{"validate", "route", "manager_approval", "finalize"});
+        t.succeed("manager_approval");
+        CHECK(t.state_of("finalize") == step_state::enqueued);
+    }
     SECTION("no branches: nothing below the decision runs, the task completes")
     {
         t.succeed("route", to_result(decision_outcome{}));

@@ -234,10 +234,12 @@ result<void> store::impl::load_templates(pqxx::transaction_base& tx, std::vector
         auto tmpl = template_by_id(tx, t->template_id);
         if (!tmpl)
             return tmpl.error();
-        if ((*tmpl)->steps.size() != t->steps.size())
+        // One row per template step, and batch workers' rows after them.
+        const auto rows_expected = (*tmpl)->steps.size();
+        if ((*tmpl)->dynamic ? t->steps.size() < rows_expected : t->steps.size() != rows_expected)
             return error{errc::database_error, "task " + t->id.to_string() + " has " +
                                                    std::to_string(t->steps.size()) + " step rows, its template " +
-                                                   std::to_string((*tmpl)->steps.size())};
+                                                   std::to_string(rows_expected) + " steps"};
         t->tmpl = std::move(*tmpl);
     }
     return {};
