@@ -1,6 +1,8 @@
 // tasker-demo: runs every example workflow on the embedded in-memory runtime (no server),
 // prints each task's timeline and a summary, and exits non-zero if any task missed its
 // expected end state or produced a wrong result.
+#include "handlers/approval_handlers.hpp"
+#include "handlers/csv_handlers.hpp"
 #include "handlers/math_handlers.hpp"
 #include "handlers/order_handlers.hpp"
 
@@ -9,11 +11,14 @@
 #include <tasker/store/timeline.hpp>
 
 #include <CLI/CLI.hpp>
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <functional>
 #include <iostream>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -43,7 +48,43 @@ std::string check_math(const tasker::task_view& t, std::int64_t even_number)
     return {};
 }
 
-std::vector<demo_case> cases()
+std::string check_approval(const tasker::task_view& t, double amount)
+{
+    std::vector<std::string> expected{"validate_request", "routing_decision"};
+    for (auto& s : examples::expected_approvals(amount))
+        expected.push_back(s);
+    expected.push_back("finalize_approval");
+    std::vector<std::string> got;
+    for (const auto& s : t.steps)
+        got.push_back(s.name);
+    if (got != expected)
+        return fmt::format("created steps {}, expected {}", fmt::join(got, ","), fmt::join(expected, ","));
+    const auto* fin = t.step("finalize_approval");
+    if (fin->attempts != 1 || fin->result->at("approvals").as_array().size() != expected.size() - 3)
+        return "finalize_approval did not run once on every approval";
+    return {};
+}
+
+std::string check_csv(const tasker::task_view& t, const examples::inventory_file& file)
+{
+    const auto* total = t.step("aggregate_csv_results");
+    if (total->attempts != 1)
+        return "aggregate_csv_results ran " + std::to_string(total->attempts) + " times";
+    const auto& r = total->result->as_object();
+    if (r.at("rows").to_number<std::int64_t>() != file.rows ||
+        r.at("total_value_cents").to_number<std::int64_t>() != file.total_value_cents)
+        return fmt::format("aggregated {} rows worth {}, expected {} worth {}", tasker::json::serialize(r.at("rows")),
+                           tasker::json::serialize(r.at("total_value_cents")), file.rows, file.total_value_cents);
+    const auto* crashed = t.step("process_csv_batch_007");
+    if (!crashed || crashed->attempts != 2)
+        return "batch 007 should have run twice (killed once)";
+    const auto resumed = crashed->result->at("resumed_from").to_number<std::int64_t>();
+    if (resumed != 3000 + 300)
+        return "batch 007 resumed from row " + std::to_string(resumed) + ", not from its checkpoint at 3300";
+    return {};
+}
+
+std::vector<demo_case> cases(const std::string& csv_path, const examples::inventory_file& csv)
 {
     std::vector<demo_case> out;
     for (const char* name : {"linear_workflow", "diamond_workflow", "tree_workflow", "mixed_dag_workflow"})
@@ -67,6 +108,13 @@ std::vector<demo_case> cases()
                            return "ship_order must not run after a failed payment";
                        return {};
                    }});
+    for (double amount : {250.0, 2500.0, 25000.0})
+        out.push_back({fmt::format("conditional_approval ({:.0f})", amount), "conditional_approval",
+                       tasker::json::object{{"amount", amount}, {"requester", "ada"}}, tasker::task_state::complete,
+                       [amount](const tasker::task_view& t) { return check_approval(t, amount); }});
+    out.push_back({"csv_batch_processing (10 000 rows, a worker killed)", "csv_batch_processing",
+                   tasker::json::object{{"path", csv_path}, {"crash_batch", "007"}}, tasker::task_state::complete,
+                   [csv](const tasker::task_view& t) { return check_csv(t, csv); }});
     return out;
 }
 
@@ -92,8 +140,10 @@ int main(int argc, char** argv)
     tasker::inmemory::runtime rt(options);
     examples::register_math_handlers(rt.handlers());
     examples::register_order_handlers(rt.handlers());
+    examples::register_approval_handlers(rt.handlers());
+    examples::register_csv_handlers(rt.handlers());
     for (const char* file : {"linear_workflow", "diamond_workflow", "tree_workflow", "mixed_dag_workflow",
-                             "order_fulfillment"}) {
+                             "order_fulfillment", "conditional_approval", "csv_batch_processing"}) {
         auto t = rt.load_template_file(templates_dir + "/" + file + ".yaml");
         if (!t) {
             std::cerr << "cannot load " << file << ": " << t.error() << "\n";
@@ -105,8 +155,14 @@ int main(int argc, char** argv)
         return 2;
     }
 
+    // The batch example's input: a CSV file it generates, removed at the end.
+    const auto csv_path =
+        (std::filesystem::temp_directory_path() / ("tasker-demo-inventory-" + std::to_string(::getpid()) + ".csv"))
+            .string();
+    const auto csv = examples::write_inventory_csv(csv_path, 10'000);
+
     // Submit everything first: the tasks run side by side.
-    auto all = cases();
+    auto all = cases(csv_path, csv);
     std::vector<std::pair<demo_case*, tasker::task_id>> submitted;
     for (auto& c : all) {
         if (!only.empty() && c.template_name != only)
@@ -127,7 +183,7 @@ int main(int argc, char** argv)
         if (!t) {
             ++failures;
             std::cout << "  did not finish: " << t.error() << "\n";
-            summary.push_back(fmt::format("  {:<44} {:<10} {:<10} FAIL (timed out)", c->title,
+            summary.push_back(fmt::format("  {:<52} {:<10} {:<10} FAIL (timed out)", c->title,
                                           tasker::to_string(c->expected), "-"));
             continue;
         }
@@ -137,15 +193,16 @@ int main(int argc, char** argv)
         for (const auto& s : t->steps)
             attempts += s.attempts;
         const double ms = std::chrono::duration<double, std::milli>(t->updated_at - t->created_at).count();
-        summary.push_back(fmt::format("  {:<44} {:<10} {:<10} {:>5} {:>8} {:>9.1f}  {}", c->title,
+        summary.push_back(fmt::format("  {:<52} {:<10} {:<10} {:>5} {:>8} {:>9.1f}  {}", c->title,
                                       tasker::to_string(c->expected), tasker::to_string(t->state), t->steps.size(),
                                       attempts, ms, problem.empty() ? "ok" : "FAIL: " + problem));
         failures += !problem.empty();
     }
     rt.stop(5s);
+    std::filesystem::remove(csv_path);
 
     std::cout << "\nSummary\n"
-              << fmt::format("  {:<44} {:<10} {:<10} {:>5} {:>8} {:>9}\n", "workflow", "expected", "actual", "steps",
+              << fmt::format("  {:<52} {:<10} {:<10} {:>5} {:>8} {:>9}\n", "workflow", "expected", "actual", "steps",
                              "attempts", "ms");
     for (const auto& line : summary)
         std::cout << line << "\n";

@@ -315,7 +315,8 @@ result<task_view> store::get_task_sync(const task_id& id) const
         if (t->status[i].created)
             v.steps.push_back(step_view{i, t->step_name(i), t->status[i].state, t->status[i].attempts,
                                         t->data[i].result,
-                                        t->data[i].failure ? std::optional(*t->data[i].failure) : std::nullopt});
+                                        t->data[i].failure ? std::optional(*t->data[i].failure) : std::nullopt,
+                                        t->data[i].checkpoint});
     v.task_transitions = t->task_transitions;
     v.step_transitions = t->step_transitions;
     return v;

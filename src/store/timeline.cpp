@@ -1,5 +1,6 @@
 #include <tasker/store/timeline.hpp>
 
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -45,7 +46,11 @@ std::string format_timeline(const task_view& t)
             for (const auto* tr : trs) {
                 if (!line.empty())
                     line += " -> ";
-                line += fmt::format("{} @{:.1f}", to_string(tr->to), ms_between(t.created_at, tr->at));
+                // A step an outcome created, or a no-op worker completed without running, says so.
+                const auto what = tr->event == step_event::create ? std::string_view("created")
+                                  : tr->event == step_event::skip ? std::string_view("skipped (nothing to do)")
+                                                                  : to_string(tr->to);
+                line += fmt::format("{} @{:.1f}", what, ms_between(t.created_at, tr->at));
                 if (tr->event == step_event::claim)
                     started = tr->at;
                 if (tr->event == step_event::succeed || tr->event == step_event::fail)
@@ -56,6 +61,14 @@ std::string format_timeline(const task_view& t)
             out += fmt::format("  {:<{}}  {}  {}\n", first ? s.name : std::string(), width,
                                attempt == 0 ? std::string("-") : std::to_string(attempt), line);
             first = false;
+        }
+        if (s.checkpoint && s.checkpoint->is_object()) {
+            const auto& c = s.checkpoint->as_object();
+            const auto* cursor = c.if_contains("cursor");
+            const auto* items = c.if_contains("items_processed");
+            out += fmt::format("  {:<{}}     last checkpoint: cursor {}, {} items processed\n", "", width,
+                               cursor ? json::serialize(*cursor) : std::string("?"),
+                               items ? json::serialize(*items) : std::string("?"));
         }
         if (s.last_error && !satisfies_dependencies(s.state))
             out += fmt::format("  {:<{}}     last error (attempt {}, {}): {}\n", "", width, s.last_error->attempt,

@@ -43,6 +43,7 @@ struct step_view {
     std::uint32_t attempts = 0;
     json_ptr result;
     std::optional<step_failure> last_error;
+    json_ptr checkpoint; ///< a batch worker's last `batch_checkpoint`; null: none
 };
 
 /// A task as stored: state, steps and full history. For queries, tests and operators.

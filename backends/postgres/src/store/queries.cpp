@@ -20,7 +20,7 @@ awaitable<result<task_view>> store::get_task(task_id id)
     static constexpr statement steps{
         "tasker_view_steps",
         "SELECT idx, state, attempts, result::text, error_kind, error_message, error_attempt, retry_after_us, "
-        "definition, name FROM tasker.steps WHERE task_id = $1::uuid AND created ORDER BY idx"};
+        "definition, name, checkpoint::text FROM tasker.steps WHERE task_id = $1::uuid AND created ORDER BY idx"};
     // Both histories in the order they were made, numbered from 1 per task.
     static constexpr statement history{
         "tasker_view_history",
@@ -63,6 +63,7 @@ awaitable<result<task_view>> store::get_task(task_id id)
             sv.state = step_state_from_string(s[1].c_str()).value();
             sv.attempts = s[2].as<std::uint32_t>();
             sv.result = parse_json_field(s[3]);
+            sv.checkpoint = parse_json_field(s[10]);
             if (!s[4].is_null()) {
                 step_failure f;
                 f.kind = error_kind_from_string(s[4].c_str()).value();
