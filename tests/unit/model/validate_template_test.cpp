@@ -127,7 +127,7 @@ TEST_CASE("validate_template: names, handlers, timeouts, types and lifecycle", "
 TEST_CASE("validate_template: input_schema problems are prefixed with input_schema", "[unit][templates]")
 {
     auto t = two_steps();
-    t.input_schema = parse_json(R"({"type": "object", "patternProperties": {}})").value();
+    t.input_schema = parse_json(R"({"type": "object", "patternProperties": 3})").value();
     auto r = validate_template(t);
     REQUIRE_FALSE(r);
     CHECK(paths(r.error()) == std::vector<std::string>{"input_schema.patternProperties"});
