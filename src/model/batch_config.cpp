@@ -1,5 +1,7 @@
 #include <tasker/model/batch_config.hpp>
 
+#include "name_table.hpp"
+
 #include <ostream>
 #include <utility>
 
@@ -15,20 +17,11 @@ constexpr std::pair<batch_failure_strategy, std::string_view> strategy_names[] =
 
 } // namespace
 
-std::string_view to_string(batch_failure_strategy s) noexcept
-{
-    for (const auto& [strategy, name] : strategy_names)
-        if (strategy == s)
-            return name;
-    return "unknown";
-}
+std::string_view to_string(batch_failure_strategy s) noexcept { return detail::name_in(strategy_names, s); }
 
 std::optional<batch_failure_strategy> batch_failure_strategy_from_string(std::string_view s) noexcept
 {
-    for (const auto& [strategy, name] : strategy_names)
-        if (name == s)
-            return strategy;
-    return std::nullopt;
+    return detail::value_in(strategy_names, s);
 }
 
 std::ostream& operator<<(std::ostream& os, batch_failure_strategy s) { return os << to_string(s); }

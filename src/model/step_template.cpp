@@ -1,6 +1,8 @@
 #include <tasker/model/json_schema.hpp>
 #include <tasker/model/step_template.hpp>
 
+#include "name_table.hpp"
+
 #include <ostream>
 #include <string>
 #include <utility>
@@ -19,20 +21,11 @@ constexpr std::pair<step_type, std::string_view> step_type_names[] = {
 
 } // namespace
 
-std::string_view to_string(step_type t) noexcept
-{
-    for (const auto& [type, name] : step_type_names)
-        if (type == t)
-            return name;
-    return "unknown";
-}
+std::string_view to_string(step_type t) noexcept { return detail::name_in(step_type_names, t); }
 
 std::optional<step_type> step_type_from_string(std::string_view s) noexcept
 {
-    for (const auto& [type, name] : step_type_names)
-        if (name == s)
-            return type;
-    return std::nullopt;
+    return detail::value_in(step_type_names, s);
 }
 
 std::ostream& operator<<(std::ostream& os, step_type t) { return os << to_string(t); }

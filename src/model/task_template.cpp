@@ -1,6 +1,8 @@
 #include <tasker/model/names.hpp>
 #include <tasker/model/task_template.hpp>
 
+#include "name_table.hpp"
+
 #include <range/v3/range/conversion.hpp>
 #include <range/v3/view/transform.hpp>
 
@@ -123,20 +125,11 @@ std::shared_ptr<const json_schema> compile_schema(const json::value& schema, con
 
 } // namespace
 
-std::string_view to_string(staleness_action a) noexcept
-{
-    for (const auto& [action, name] : staleness_action_names)
-        if (action == a)
-            return name;
-    return "unknown";
-}
+std::string_view to_string(staleness_action a) noexcept { return detail::name_in(staleness_action_names, a); }
 
 std::optional<staleness_action> staleness_action_from_string(std::string_view s) noexcept
 {
-    for (const auto& [action, name] : staleness_action_names)
-        if (name == s)
-            return action;
-    return std::nullopt;
+    return detail::value_in(staleness_action_names, s);
 }
 
 std::ostream& operator<<(std::ostream& os, staleness_action a) { return os << to_string(a); }
