@@ -7,6 +7,7 @@
 #include <tasker/testing/postgres.hpp>
 
 #include "support/catch.hpp"
+#include "support/sql.hpp"
 
 #include <pqxx/pqxx>
 
@@ -20,17 +21,9 @@
 
 namespace {
 
+using tasker::test::sql;
 namespace fs = std::filesystem;
 using tasker::testing::migrated_database;
-
-pqxx::result sql(const std::string& url, const std::string& query)
-{
-    pqxx::connection c(url);
-    pqxx::work tx(c);
-    auto r = tx.exec(query);
-    tx.commit();
-    return r;
-}
 
 /// What `SELECT pgmq.create($1)` raises: SQLSTATE and message; empty when it succeeds.
 std::pair<std::string, std::string> create_error(const std::string& url, const std::string& name)

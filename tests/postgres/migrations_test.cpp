@@ -4,6 +4,7 @@
 #include <tasker/testing/postgres.hpp>
 
 #include "support/catch.hpp"
+#include "support/sql.hpp"
 
 #include <pqxx/pqxx>
 
@@ -20,6 +21,7 @@
 
 namespace {
 
+using tasker::test::sql;
 namespace fs = std::filesystem;
 using tasker::errc;
 using tasker::testing::empty_database;
@@ -60,16 +62,6 @@ strings bundled_migrations()
             names.push_back(entry.path().stem().string());
     std::sort(names.begin(), names.end());
     return names;
-}
-
-/// Runs `query` in its own committed transaction.
-pqxx::result sql(const std::string& url, const std::string& query)
-{
-    pqxx::connection c(url);
-    pqxx::work tx(c);
-    auto r = tx.exec(query);
-    tx.commit();
-    return r;
 }
 
 bool exists(const std::string& url, const std::string& relation)

@@ -4,20 +4,14 @@
 #include <tasker/model/task_template.hpp>
 
 #include "support/catch.hpp"
+#include "support/problems.hpp"
 
 #include <string>
 
 using namespace tasker;
+using test::find_problem;
 
 namespace {
-
-const problem* find_problem(const error& e, std::string_view path)
-{
-    for (const auto& p : e.problems)
-        if (p.path == path)
-            return &p;
-    return nullptr;
-}
 
 /// The one problem at `path` of a template that does not load: its message, checked to be
 /// located at `line`.
