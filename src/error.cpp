@@ -58,6 +58,7 @@ std::string_view to_string(errc e) noexcept
     case errc::malformed_json: return "malformed JSON";
     case errc::invalid_template: return "invalid task template";
     case errc::invalid_context: return "task context fails the input schema";
+    case errc::invalid_result: return "step result fails the result schema";
     case errc::invalid_name: return "invalid name";
     case errc::payload_too_large: return "payload too large";
     case errc::invalid_outcome: return "invalid step outcome";

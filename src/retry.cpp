@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <ostream>
 
 namespace tasker {
@@ -34,6 +35,8 @@ std::string_view to_string(backoff_kind k) noexcept
     case backoff_kind::exponential: return "exponential";
     case backoff_kind::linear: return "linear";
     case backoff_kind::constant: return "constant";
+    case backoff_kind::none: return "none";
+    case backoff_kind::fibonacci: return "fibonacci";
     }
     return "unknown";
 }
@@ -42,7 +45,8 @@ std::optional<backoff_kind> backoff_kind_from_string(std::string_view s) noexcep
 {
     if (s == "fixed") // tasker-core's spelling
         return backoff_kind::constant;
-    for (auto k : {backoff_kind::exponential, backoff_kind::linear, backoff_kind::constant})
+    for (auto k : {backoff_kind::exponential, backoff_kind::linear, backoff_kind::constant, backoff_kind::none,
+                   backoff_kind::fibonacci})
         if (to_string(k) == s)
             return k;
     return std::nullopt;
@@ -77,6 +81,20 @@ retry_settings retry_settings::over(const retry_settings& lower) const noexcept
     };
 }
 
+namespace {
+
+// fib(n) for n >= 1 (1, 1, 2, 3, 5, ...), or the first term above `enough`: past the cap the
+// exact term does not matter, and stopping there keeps a large attempt number cheap.
+double fibonacci_factor(std::uint32_t n, double enough) noexcept
+{
+    double previous = 0, current = 1;
+    for (std::uint32_t i = 1; i < n && current <= enough; ++i)
+        previous = std::exchange(current, previous + current);
+    return current;
+}
+
+} // namespace
+
 duration backoff_delay(const retry_policy& policy, std::uint32_t failed_attempt, std::optional<duration> requested,
                        double unit_random) noexcept
 {
@@ -85,14 +103,18 @@ duration backoff_delay(const retry_policy& policy, std::uint32_t failed_attempt,
         return std::clamp(*requested, duration::zero(), cap);
 
     const double base = static_cast<double>(duration(policy.base).count());
-    const double n = static_cast<double>(std::max<std::uint32_t>(failed_attempt, 1));
+    const double limit = static_cast<double>(cap.count());
+    const std::uint32_t attempt = std::max<std::uint32_t>(failed_attempt, 1);
+    const double n = static_cast<double>(attempt);
     double raw = base;
     switch (policy.backoff) {
     case backoff_kind::exponential: raw = base * std::pow(policy.multiplier, n - 1); break;
     case backoff_kind::linear: raw = base * n; break;
     case backoff_kind::constant: break;
+    case backoff_kind::none: return duration::zero();
+    case backoff_kind::fibonacci: raw = base * fibonacci_factor(attempt, base > 0 ? limit / base : 0.0); break;
     }
-    const double capped = std::min(raw, static_cast<double>(cap.count()));
+    const double capped = std::min(raw, limit);
     const double jitter = std::clamp(policy.jitter, 0.0, 1.0);
     const double factor = 1.0 + jitter * (2.0 * std::clamp(unit_random, 0.0, 1.0) - 1.0);
     const double jittered = std::clamp(capped * factor, 0.0, static_cast<double>(cap.count()));

@@ -20,6 +20,7 @@ enum class errc {
     malformed_json,      ///< the text is not valid JSON
     invalid_template,    ///< a template failed validation (see `error::problems`)
     invalid_context,     ///< a task's context failed the template's input_schema
+    invalid_result,      ///< a step's successful result failed the step's result_schema
     invalid_name,        ///< a queue, namespace or step name failed its pattern
     payload_too_large,   ///< a context or result exceeds the configured cap
     invalid_outcome,     ///< a decision or batch outcome a step returned cannot be carried out

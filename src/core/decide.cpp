@@ -464,7 +464,7 @@ private:
                 continue;
             const auto def = g.definition(i);
             if (!retry && g.step(i).type == step_type::batch_worker) {
-                const auto bound = batch_policy_of(g.step(i)).parallelism;
+                const auto bound = batch_policy_of(tmpl_, def).parallelism;
                 if (bound > 0 && running[def] >= bound)
                     continue;
                 ++running[def];

@@ -6,7 +6,17 @@
 
 namespace tasker {
 
-batch_policy batch_policy_of(const step_template&) { return {}; }
+batch_policy batch_policy_of(const task_template& t, std::uint32_t worker_step)
+{
+    const auto& worker = t.steps[worker_step];
+    const batch_config* config = worker.batch ? &*worker.batch : nullptr;
+    for (auto p : t.graph.parents(worker_step))
+        if (!config && t.steps[p].type == step_type::batchable && t.steps[p].batch)
+            config = &*t.steps[p].batch;
+    if (!config)
+        return {};
+    return {config->parallelism, config->failure_strategy};
+}
 
 void initial_steps(const task_template& t, std::vector<step_status>& out)
 {
@@ -26,10 +36,9 @@ task_graph::task_graph(const task_template& t, std::span<const step_status> step
 
 bool task_graph::failure_contained(std::uint32_t i) const noexcept
 {
-    const auto& s = step(i);
-    if (s.type != step_type::batch_worker)
+    if (step(i).type != step_type::batch_worker)
         return false;
-    return batch_policy_of(s).failure != batch_failure_strategy::fail_fast;
+    return batch_policy_of(tmpl_, definition(i)).failure != batch_failure_strategy::fail_fast;
 }
 
 bool task_graph::satisfies(std::uint32_t i, std::span<const step_state> states) const noexcept
@@ -37,7 +46,7 @@ bool task_graph::satisfies(std::uint32_t i, std::span<const step_state> states) 
     if (satisfies_dependencies(states[i]))
         return true;
     return states[i] == step_state::error && step(i).type == step_type::batch_worker &&
-           batch_policy_of(step(i)).failure == batch_failure_strategy::continue_on_failure;
+           batch_policy_of(tmpl_, definition(i)).failure == batch_failure_strategy::continue_on_failure;
 }
 
 // A dependency of a convergence that does not exist yet may still come: some decision or

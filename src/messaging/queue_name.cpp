@@ -49,7 +49,7 @@ result<queue_name> worker_queue(std::string_view namespace_name)
 {
     if (auto ok = check_namespace_name(namespace_name); !ok)
         return ok.error();
-    return queue_name::make("worker_" + std::string(namespace_name));
+    return queue_name::make(std::string(worker_queue_prefix) + std::string(namespace_name));
 }
 
 queue_name orchestration_queue()

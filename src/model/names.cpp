@@ -32,4 +32,16 @@ result<void> check_identifier(std::string_view s, std::size_t max_length, std::s
     return error{errc::invalid_name, std::string(what) + " name '" + shown + "' is invalid: " + why};
 }
 
+result<void> check_namespace_name(std::string_view s)
+{
+    auto ok = check_identifier(s, max_namespace_length, "namespace");
+    if (!ok && s.size() > max_namespace_length && is_valid_identifier(s, s.size())) {
+        auto e = ok.error();
+        e.message += " (its workers' queue '" + std::string(worker_queue_prefix) + "<namespace>' must fit the " +
+                     std::to_string(max_queue_name_length) + " characters pgmq allows a queue name)";
+        return e;
+    }
+    return ok;
+}
+
 } // namespace tasker

@@ -1,24 +1,20 @@
 #include <tasker/model/names.hpp>
 #include <tasker/model/task_template.hpp>
 
+#include "name_table.hpp"
+
 #include <range/v3/range/conversion.hpp>
 #include <range/v3/view/transform.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <memory>
 #include <ostream>
 #include <string>
 
 namespace tasker {
 
 namespace {
-
-constexpr std::pair<step_type, std::string_view> step_type_names[] = {
-    {step_type::standard, "standard"},
-    {step_type::decision, "decision"},
-    {step_type::deferred_convergence, "deferred_convergence"},
-    {step_type::batchable, "batchable"},
-    {step_type::batch_worker, "batch_worker"},
-};
 
 constexpr std::pair<staleness_action, std::string_view> staleness_action_names[] = {
     {staleness_action::dlq, "dlq"},
@@ -48,20 +44,25 @@ void check_retry(const retry_settings& r, const std::string& path, std::vector<p
     if (r.max && r.max->count() < 0)
         report("max_backoff_ms", "must not be negative, got " + std::to_string(r.max->count()));
     if (r.base && r.max && r.max->count() >= 0 && *r.max < *r.base)
-        report("max_backoff_ms", "the cap " + std::to_string(r.max->count()) + " ms is below backoff_base_ms " +
-                                     std::to_string(r.base->count()) + " ms");
+        report("max_backoff_ms", "the cap on delays, " + std::to_string(r.max->count()) +
+                                     " ms, is below the first delay, " + std::to_string(r.base->count()) + " ms");
     if (r.multiplier && !(*r.multiplier >= 1.0))
         report("backoff_multiplier", "must be at least 1, got " + number_text(*r.multiplier));
     if (r.jitter && !(*r.jitter >= 0.0 && *r.jitter <= 1.0))
         report("jitter", "must be between 0 and 1, got " + number_text(*r.jitter));
 }
 
+void check_minutes(const std::optional<std::chrono::minutes>& m, const std::string& path,
+                   std::vector<problem>& problems)
+{
+    if (m && m->count() <= 0)
+        problems.push_back({path, 0, 0, "must be a positive number of minutes, got " + std::to_string(m->count())});
+}
+
 void check_lifecycle(const lifecycle_limits& l, std::vector<problem>& problems)
 {
     auto check = [&](const std::optional<std::chrono::minutes>& m, std::string_view field) {
-        if (m && m->count() <= 0)
-            problems.push_back({"lifecycle." + std::string(field), 0, 0,
-                                "must be a positive number of minutes, got " + std::to_string(m->count())});
+        check_minutes(m, "lifecycle." + std::string(field), problems);
     };
     check(l.max_duration, "max_duration_minutes");
     check(l.max_waiting_for_dependencies, "max_waiting_for_dependencies_minutes");
@@ -75,40 +76,60 @@ void check_name(std::string_view name, const std::string& path, std::string_view
         problems.push_back({path, 0, 0, ok.error().message});
 }
 
+// A step's batch_config: its values, and that its worker_template is a batch_worker step.
+void check_batch(const task_template& t, const step_template& s, const std::string& path,
+                 std::vector<problem>& problems)
+{
+    const auto& b = *s.batch;
+    auto report = [&](std::string_view field, std::string message) {
+        problems.push_back({path + "." + std::string(field), 0, 0, std::move(message)});
+    };
+    if (s.type != step_type::batchable && s.type != step_type::batch_worker)
+        problems.push_back({path, 0, 0,
+                            "batch_config applies to batchable and batch_worker steps; step '" + s.name + "' is " +
+                                std::string(to_string(s.type))});
+    if (b.batch_size < 1 || b.batch_size > batch_config::max_batch_size)
+        report("batch_size", "must be between 1 and " + std::to_string(batch_config::max_batch_size) + ", got " +
+                                 std::to_string(b.batch_size));
+    if (b.parallelism < 1 || b.parallelism > batch_config::max_parallelism)
+        report("parallelism", "must be between 1 and " + std::to_string(batch_config::max_parallelism) + ", got " +
+                                  std::to_string(b.parallelism));
+    if (b.cursor_field.empty())
+        report("cursor_field", "must name the field a worker's cursor ranges over");
+    if (b.worker_template.empty()) {
+        report("worker_template", "must name the batch_worker step each worker is made from");
+        return;
+    }
+    const auto worker = std::find_if(t.steps.begin(), t.steps.end(),
+                                     [&](const step_template& w) { return w.name == b.worker_template; });
+    if (worker == t.steps.end())
+        report("worker_template", "worker_template '" + b.worker_template + "' names no step of this template");
+    else if (worker->type != step_type::batch_worker)
+        report("worker_template", "worker_template '" + b.worker_template + "' is a " +
+                                      std::string(to_string(worker->type)) + " step; it must be a batch_worker step");
+}
+
+// Compiles a schema of the template; its problems are located under `path`.
+std::shared_ptr<const json_schema> compile_schema(const json::value& schema, const std::string& path,
+                                                  std::vector<problem>& problems)
+{
+    auto compiled = json_schema::compile(schema);
+    if (compiled)
+        return std::make_shared<const json_schema>(std::move(*compiled));
+    for (auto p : compiled.error().problems) {
+        p.path = p.path.empty() ? path : path + "." + p.path;
+        problems.push_back(std::move(p));
+    }
+    return nullptr;
+}
+
 } // namespace
 
-std::string_view to_string(step_type t) noexcept
-{
-    for (const auto& [type, name] : step_type_names)
-        if (type == t)
-            return name;
-    return "unknown";
-}
-
-std::optional<step_type> step_type_from_string(std::string_view s) noexcept
-{
-    for (const auto& [type, name] : step_type_names)
-        if (name == s)
-            return type;
-    return std::nullopt;
-}
-
-std::ostream& operator<<(std::ostream& os, step_type t) { return os << to_string(t); }
-
-std::string_view to_string(staleness_action a) noexcept
-{
-    for (const auto& [action, name] : staleness_action_names)
-        if (action == a)
-            return name;
-    return "unknown";
-}
+std::string_view to_string(staleness_action a) noexcept { return detail::name_in(staleness_action_names, a); }
 
 std::optional<staleness_action> staleness_action_from_string(std::string_view s) noexcept
 {
-    for (const auto& [action, name] : staleness_action_names)
-        if (name == s)
-            return action;
-    return std::nullopt;
+    return detail::value_in(staleness_action_names, s);
 }
 
 std::ostream& operator<<(std::ostream& os, staleness_action a) { return os << to_string(a); }
@@ -167,6 +188,11 @@ result<task_template> validate_template(task_template t, const template_options&
         if (s.timeout && s.timeout->count() <= 0)
             problems.push_back({path + ".timeout_seconds", 0, 0,
                                 "must be a positive number of seconds, got " + std::to_string(s.timeout->count())});
+        check_minutes(s.lifecycle.max_steps_in_process, path + ".lifecycle.max_steps_in_process_minutes", problems);
+        if (s.batch)
+            check_batch(t, s, path + ".batch_config", problems);
+        if (!s.result_schema.is_null())
+            t.steps[i].compiled_result_schema = compile_schema(s.result_schema, path + ".result_schema", problems);
     }
 
     const auto nodes = t.steps | ranges::views::transform([](const step_template& s) {
@@ -181,17 +207,8 @@ result<task_template> validate_template(task_template t, const template_options&
         for (auto& p : graph.error().problems) // error() returns a copy: iterate one object
             problems.push_back(std::move(p));
 
-    if (!t.input_schema.is_null()) {
-        auto schema = json_schema::compile(t.input_schema);
-        if (schema) {
-            t.schema = std::make_shared<const json_schema>(std::move(*schema));
-        } else {
-            for (auto p : schema.error().problems) {
-                p.path = p.path.empty() ? "input_schema" : "input_schema." + p.path;
-                problems.push_back(std::move(p));
-            }
-        }
-    }
+    if (!t.input_schema.is_null())
+        t.schema = compile_schema(t.input_schema, "input_schema", problems);
 
     if (!problems.empty()) {
         const auto n = problems.size();

@@ -1,5 +1,6 @@
 // Loads a task template from YAML text or a file: reads it (template_reader), validates it
 // (`validate_template`) and reports every problem of both, located and in text order.
+#include <tasker/model/detail/template_text.hpp>
 #include <tasker/model/task_template.hpp>
 
 #include "template_reader.hpp"
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -27,34 +29,48 @@ bool under(std::string_view path, std::string_view prefix)
 
 } // namespace
 
-result<task_template> load_template(std::string_view yaml, const template_options& options)
+namespace detail {
+
+result<template_text> read_template_text(std::string_view yaml, const template_options& options)
 {
+    auto malformed = [](const YAML::Exception& e) {
+        problem p{"", 0, 0, e.msg};
+        if (!e.mark.is_null())
+            p.line = e.mark.line + 1, p.column = e.mark.column + 1;
+        return error{errc::malformed_yaml, "the template is not valid YAML", {std::move(p)}};
+    };
     YAML::Node root;
     try {
         root = YAML::Load(std::string(yaml));
     } catch (const YAML::Exception& e) {
-        problem p{"", 0, 0, e.msg};
-        if (!e.mark.is_null())
-            p.line = e.mark.line + 1, p.column = e.mark.column + 1;
-        return error{errc::malformed_yaml, "the template is not valid YAML", {std::move(p)}};
+        return malformed(e);
     }
-
-    detail::template_reader r;
-    task_template t;
+    template_reader r;
+    template_text out;
     try {
-        t = r.read_template(root, options);
+        out.tmpl = r.read_template(root, options);
     } catch (const YAML::Exception& e) { // yaml-cpp throws on some malformed trees it accepted lazily
-        problem p{"", 0, 0, e.msg};
-        if (!e.mark.is_null())
-            p.line = e.mark.line + 1, p.column = e.mark.column + 1;
-        return error{errc::malformed_yaml, "the template is not valid YAML", {std::move(p)}};
+        return malformed(e);
     }
+    out.problems = std::move(r.problems);
+    if (!out.problems.empty() && out.problems.front().path.empty()) // nothing was read
+        return error{errc::invalid_template, "the text is not a task template", std::move(out.problems)};
+    for (auto& p : out.problems)
+        r.locate(p);
+    auto reader = std::make_shared<const template_reader>(std::move(r));
+    out.locate = [reader](problem& p) { reader->locate(p); };
+    return out;
+}
 
-    auto parse_problems = std::move(r.problems);
-    const bool not_a_template = !parse_problems.empty() && parse_problems.front().path.empty();
-    if (not_a_template) // nothing was read: validating would only list every missing field again
-        return error{errc::invalid_template, "the text is not a task template", std::move(parse_problems)};
-    auto validated = validate_template(std::move(t), options);
+} // namespace detail
+
+result<task_template> load_template(std::string_view yaml, const template_options& options)
+{
+    auto text = detail::read_template_text(yaml, options);
+    if (!text)
+        return text.error();
+    auto parse_problems = std::move(text->problems);
+    auto validated = validate_template(std::move(text->tmpl), options);
     if (validated && parse_problems.empty())
         return validated;
 
@@ -75,7 +91,7 @@ result<task_template> load_template(std::string_view yaml, const template_option
         who = "template '" + validated->key().to_string() + "'";
     }
     for (auto& p : problems)
-        r.locate(p);
+        text->locate(p);
     std::stable_sort(problems.begin(), problems.end(), [](const problem& a, const problem& b) {
         return std::tie(a.line, a.column) < std::tie(b.line, b.column);
     });

@@ -1,10 +1,11 @@
-// Reads the YAML tree of a task template (see template_reader.hpp).
+// Reads the YAML tree of a task template (see template_reader.hpp): values, the template and
+// its steps. Settings blocks are in template_settings.cpp, environments in
+// template_environments.cpp.
 #include "template_reader.hpp"
 
 #include "template_keys.hpp"
 #include "yaml_scalars.hpp"
 
-#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -15,6 +16,20 @@
 #include <vector>
 
 namespace tasker::detail {
+
+YAML::Node child(const YAML::Node& map, std::string_view key)
+{
+    if (!map.IsMap())
+        return YAML::Node(YAML::NodeType::Undefined);
+    if (auto n = map[std::string(key)])
+        return n;
+    return map[":" + std::string(key)];
+}
+
+bool is_null(const YAML::Node& n)
+{
+    return n.IsNull() || (n.IsScalar() && !is_quoted(n) && is_null_scalar(n.Scalar()));
+}
 
 void template_reader::remember(const std::string& path, const YAML::Node& n)
 {
@@ -142,96 +157,46 @@ bool template_reader::is_map(const YAML::Node& n, const std::string& path, std::
     return false;
 }
 
-template <class Visit>
 void template_reader::each_key(const YAML::Node& map, const std::string& path, std::string_view where, keys known,
-                               keys ignored, Visit&& visit)
+                               keys ignored, const visitor& visit)
 {
     std::unordered_set<std::string> seen;
     for (const auto& kv : map) {
-        const auto key = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+        auto key = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+        if (key.size() > 1 && key.front() == ':') // a Ruby symbol key
+            key.erase(0, 1);
         const auto here = path.empty() ? key : path + "." + key;
         if (!seen.insert(key).second) {
             report(here, kv.first, "key '" + key + "' appears twice in " + std::string(where));
             continue;
         }
-        if (contains(known, key))
-            visit(key, kv.second, here);
-        else if (!contains(ignored, key))
+        remember(here, kv.second);
+        if (contains(known, key)) {
+            if (!is_null(kv.second))
+                visit(key, kv.second, here);
+        } else if (!contains(ignored, key)) {
             report(here, kv.first, unknown_key_message(key, where, known));
+        }
     }
 }
 
-void template_reader::read_retry(const YAML::Node& n, const std::string& path, retry_settings& r)
+void template_reader::require(const YAML::Node& map, const std::string& path,
+                              std::initializer_list<std::string_view> required, std::string_view where)
 {
-    if (!is_map(n, path, "retry"))
-        return;
-    each_key(n, path, "retry", retry_keys, {}, [&](const std::string& key, const YAML::Node& v, const std::string& here) {
-        if (key == "retryable") {
-            r.retryable = bool_value(v, here);
-        } else if (key == "max_attempts" || key == "limit") {
-            const auto canonical = path + ".max_attempts";
-            remember(canonical, v);
-            if (r.max_attempts) {
-                report(here, v, "max_attempts is given twice (limit is its alias)");
-            } else if (auto i = int_value(v, here)) {
-                if (*i < 0 || *i > 1'000'000)
-                    report(here, v, "must be between 0 and 1000000, got " + std::to_string(*i));
-                else
-                    r.max_attempts = static_cast<std::uint32_t>(*i);
-            }
-        } else if (key == "backoff") {
-            if (auto s = string_value(v, here)) {
-                r.backoff = backoff_kind_from_string(*s);
-                if (!r.backoff)
-                    report(here, v, "unknown backoff '" + *s + "' (expected exponential, linear, constant or fixed)");
-            }
-        } else if (key == "backoff_base_ms" || key == "max_backoff_ms") {
-            if (auto i = int_value(v, here))
-                (key == "backoff_base_ms" ? r.base : r.max) = milliseconds(*i);
-        } else if (key == "backoff_multiplier") {
-            r.multiplier = number_value(v, here);
-        } else if (key == "jitter") {
-            r.jitter = number_value(v, here);
-        }
-    });
-}
-
-void template_reader::read_lifecycle(const YAML::Node& n, const std::string& path, lifecycle_limits& l)
-{
-    if (!is_map(n, path, "lifecycle"))
-        return;
-    each_key(n, path, "lifecycle", lifecycle_keys, ignored_lifecycle_keys,
-             [&](const std::string& key, const YAML::Node& v, const std::string& here) {
-                 if (key == "staleness_action") {
-                     if (auto s = string_value(v, here)) {
-                         if (auto action = staleness_action_from_string(*s))
-                             l.action = *action;
-                         else
-                             report(here, v, "unknown staleness_action '" + *s + "' (expected dlq, error or none)");
-                     }
-                     return;
-                 }
-                 auto i = int_value(v, here);
-                 if (!i)
-                     return;
-                 const std::chrono::minutes m(*i);
-                 if (key == "max_duration_minutes")
-                     l.max_duration = m;
-                 else if (key == "max_waiting_for_dependencies_minutes")
-                     l.max_waiting_for_dependencies = m;
-                 else if (key == "max_waiting_for_retry_minutes")
-                     l.max_waiting_for_retry = m;
-                 else
-                     l.max_steps_in_process = m;
-             });
+    for (auto key : required) {
+        const auto here = path.empty() ? std::string(key) : path + "." + std::string(key);
+        const auto n = child(map, key);
+        if (!n)
+            report(here, map, std::string(where) + " needs '" + std::string(key) + "'");
+        else if (is_null(n))
+            report(here, n, "'" + std::string(key) + "' has no value");
+    }
 }
 
 std::vector<std::string> template_reader::read_names(const YAML::Node& n, const std::string& path)
 {
     remember(path, n);
     std::vector<std::string> out;
-    if (n.IsNull())
-        return out;
     if (!n.IsSequence()) {
         report(path, n, "must be a list of step names");
         return out;
@@ -248,11 +213,14 @@ void template_reader::read_handler(const YAML::Node& n, const std::string& path,
     if (!is_map(n, path, "handler"))
         return;
     each_key(n, path, "handler", handler_keys, {}, [&](const std::string& key, const YAML::Node& v, const std::string& here) {
-        if (key == "callable") {
-            if (auto s = string_value(v, here))
-                h.callable = *s;
-        } else {
+        if (key == "initialization") {
             h.initialization = to_json(v, here);
+            if (!h.initialization.is_object()) {
+                report(here, v, "must be a mapping of configuration values");
+                h.initialization = nullptr;
+            }
+        } else if (auto s = string_value(v, here)) {
+            (key == "callable" ? h.callable : key == "method" ? h.method : h.resolver) = *s;
         }
     });
 }
@@ -268,11 +236,12 @@ step_template template_reader::read_step(const YAML::Node& n, const std::string&
     step_template s;
     if (!is_map(n, path, "a step"))
         return s;
-    if (!n["name"])
+    if (!child(n, "name"))
         report(path, n, "a step needs a name");
-    if (!n["handler"])
+    if (!child(n, "handler"))
         report(path + ".handler", n, "a step needs a handler (handler.callable names the registered callable)");
     bool has_dependencies = false;
+    bool has_type = false;
     each_key(n, path, "step", step_keys, ignored_step_keys,
              [&](const std::string& key, const YAML::Node& v, const std::string& here) {
                  if (key == "name") {
@@ -281,7 +250,12 @@ step_template template_reader::read_step(const YAML::Node& n, const std::string&
                  } else if (key == "description") {
                      if (auto d = string_value(v, here))
                          s.description = *d;
-                 } else if (key == "type") {
+                 } else if (key == "type" || key == "step_type") {
+                     if (std::exchange(has_type, true)) {
+                         report(here, v, "the step type is given twice (step_type is an alias of type)");
+                         return;
+                     }
+                     remember(path + ".type", v);
                      if (auto t = string_value(v, here)) {
                          if (auto type = step_type_from_string(*t))
                              s.type = *type;
@@ -294,7 +268,7 @@ step_template template_reader::read_step(const YAML::Node& n, const std::string&
                      read_handler(v, here, s.handler);
                  } else if (key == "dependencies" || key == "depends_on") {
                      if (std::exchange(has_dependencies, true)) {
-                         report(here, v, "dependencies are given twice (depends_on is its alias)");
+                         report(here, v, "dependencies are given twice (depends_on is an alias of dependencies)");
                          return;
                      }
                      s.dependencies = read_names(v, path + ".dependencies");
@@ -302,76 +276,15 @@ step_template template_reader::read_step(const YAML::Node& n, const std::string&
                      read_retry(v, here, s.retry);
                  } else if (key == "timeout_seconds") {
                      read_timeout(v, here, s.timeout);
+                 } else if (key == "lifecycle") {
+                     read_step_lifecycle(v, here, s.lifecycle);
+                 } else if (key == "batch_config") {
+                     read_batch_config(v, here, s.batch);
+                 } else if (key == "result_schema") {
+                     s.result_schema = to_json(v, here);
                  }
              });
     return s;
-}
-
-void template_reader::read_environments(const YAML::Node& n, const std::string& path, const std::string& selected,
-                                        std::vector<step_template>& steps)
-{
-    if (!is_map(n, path, "environments"))
-        return;
-    for (const auto& env : n) {
-        const auto name = env.first.Scalar();
-        const auto env_path = path + "." + name;
-        if (!is_map(env.second, env_path, "an environment"))
-            continue;
-        const bool apply = name == selected;
-        each_key(env.second, env_path, "environment", environment_keys, {},
-                 [&](const std::string&, const YAML::Node& list, const std::string& here) {
-                     if (!list.IsSequence()) {
-                         report(here, list, "must be a list of step overrides");
-                         return;
-                     }
-                     std::size_t i = 0;
-                     for (const auto& o : list)
-                         read_override(o, here + "[" + std::to_string(i++) + "]", apply, steps);
-                 });
-    }
-}
-
-void template_reader::read_override(const YAML::Node& o, const std::string& path, bool apply,
-                                    std::vector<step_template>& steps)
-{
-    if (!is_map(o, path, "a step override"))
-        return;
-    const auto name = o["name"] ? string_value(o["name"], path + ".name") : std::nullopt;
-    if (!o["name"]) {
-        report(path, o, "a step override needs the name of the step it changes");
-        return;
-    }
-    if (!name)
-        return;
-    auto target = std::find_if(steps.begin(), steps.end(), [&](const step_template& s) { return s.name == *name; });
-    if (target == steps.end()) {
-        report(path + ".name", o["name"], "override names unknown step '" + *name + "'");
-        return;
-    }
-    step_template changed = *target;
-    each_key(o, path, "step override", override_step_keys, {},
-             [&](const std::string& key, const YAML::Node& v, const std::string& here) {
-                 if (key == "handler") {
-                     handler_spec h;
-                     read_handler(v, here, h);
-                     if (!h.callable.empty())
-                         changed.handler.callable = h.callable;
-                     if (h.initialization.is_object()) {
-                         if (!changed.handler.initialization.is_object())
-                             changed.handler.initialization = json::object{};
-                         for (const auto& [k, value] : h.initialization.as_object())
-                             changed.handler.initialization.as_object()[k] = value;
-                     }
-                 } else if (key == "retry") {
-                     retry_settings r;
-                     read_retry(v, here, r);
-                     changed.retry = r.over(changed.retry);
-                 } else if (key == "timeout_seconds") {
-                     read_timeout(v, here, changed.timeout);
-                 }
-             });
-    if (apply)
-        *target = std::move(changed);
 }
 
 task_template template_reader::read_template(const YAML::Node& root, const template_options& options)
@@ -381,9 +294,13 @@ task_template template_reader::read_template(const YAML::Node& root, const templ
         report("", root, "a task template must be a YAML mapping (name, namespace_name, version, steps, ...)");
         return t;
     }
-    for (std::string_view required : {"name", "namespace_name", "version", "steps"})
-        if (!root[std::string(required)])
+    for (std::string_view required : {"name", "namespace_name", "version", "steps"}) {
+        const auto n = child(root, required);
+        if (!n)
             report(std::string(required), root, "required key '" + std::string(required) + "' is missing");
+        else if (is_null(n))
+            report(std::string(required), n, "required key '" + std::string(required) + "' has no value");
+    }
     std::optional<YAML::Node> environments;
     each_key(root, "", "template", template_keys, ignored_template_keys,
              [&](const std::string& key, const YAML::Node& v, const std::string& here) {
@@ -396,7 +313,6 @@ task_template template_reader::read_template(const YAML::Node& root, const templ
                  } else if (key == "version") {
                      // An unquoted 1.0 is a float to YAML: read the text as written.
                      if (auto s = v.IsScalar() ? std::optional(v.Scalar()) : string_value(v, here)) {
-                         remember(here, v);
                          if (auto parsed = semver::parse(*s))
                              t.version = *parsed;
                          else
@@ -405,6 +321,9 @@ task_template template_reader::read_template(const YAML::Node& root, const templ
                  } else if (key == "description") {
                      if (auto s = string_value(v, here))
                          t.description = *s;
+                 } else if (key == "loaded_from") {
+                     if (auto s = string_value(v, here))
+                         t.loaded_from = *s;
                  } else if (key == "input_schema") {
                      t.input_schema = to_json(v, here);
                  } else if (key == "metadata") {
@@ -414,7 +333,6 @@ task_template template_reader::read_template(const YAML::Node& root, const templ
                  } else if (key == "lifecycle") {
                      read_lifecycle(v, here, t.lifecycle);
                  } else if (key == "steps") {
-                     remember(here, v);
                      if (!v.IsSequence()) {
                          report(here, v, "steps must be a list");
                          return;

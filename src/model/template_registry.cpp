@@ -10,8 +10,10 @@ namespace {
 bool same_step(const step_template& a, const step_template& b)
 {
     return a.name == b.name && a.description == b.description && a.type == b.type &&
-           a.handler.callable == b.handler.callable && a.handler.initialization == b.handler.initialization &&
-           a.dependencies == b.dependencies && a.retry == b.retry && a.timeout == b.timeout;
+           a.handler.callable == b.handler.callable && a.handler.method == b.handler.method &&
+           a.handler.resolver == b.handler.resolver && a.handler.initialization == b.handler.initialization &&
+           a.dependencies == b.dependencies && a.retry == b.retry && a.timeout == b.timeout &&
+           a.lifecycle == b.lifecycle && a.batch == b.batch && a.result_schema == b.result_schema;
 }
 
 bool same_lifecycle(const lifecycle_limits& a, const lifecycle_limits& b)

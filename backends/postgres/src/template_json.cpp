@@ -54,6 +54,10 @@ json::object step_json(const step_template& s)
     o["type"] = to_string(s.type);
     json::object handler;
     handler["callable"] = s.handler.callable;
+    if (!s.handler.method.empty())
+        handler["method"] = s.handler.method;
+    if (!s.handler.resolver.empty())
+        handler["resolver"] = s.handler.resolver;
     if (!s.handler.initialization.is_null())
         handler["initialization"] = s.handler.initialization;
     o["handler"] = std::move(handler);
@@ -65,6 +69,16 @@ json::object step_json(const step_template& s)
         o["retry"] = std::move(r);
     if (s.timeout)
         o["timeout_seconds"] = s.timeout->count();
+    if (s.lifecycle.max_steps_in_process)
+        o["lifecycle"] = json::object{{"max_steps_in_process_minutes", s.lifecycle.max_steps_in_process->count()}};
+    if (s.batch)
+        o["batch_config"] = json::object{{"batch_size", s.batch->batch_size},
+                                         {"parallelism", s.batch->parallelism},
+                                         {"cursor_field", s.batch->cursor_field},
+                                         {"worker_template", s.batch->worker_template},
+                                         {"failure_strategy", to_string(s.batch->failure_strategy)}};
+    if (!s.result_schema.is_null())
+        o["result_schema"] = s.result_schema;
     return o;
 }
 
@@ -110,6 +124,8 @@ json::object definition_json(const task_template& t)
         o["input_schema"] = t.input_schema;
     if (!t.metadata.is_null())
         o["metadata"] = t.metadata;
+    if (!t.loaded_from.empty())
+        o["loaded_from"] = t.loaded_from;
     if (auto r = retry_json(t.retry); !r.empty())
         o["retry"] = std::move(r);
     o["lifecycle"] = lifecycle_json(t.lifecycle);
@@ -138,9 +154,12 @@ json::array effective_retry_json(const task_template& t)
     return out;
 }
 
-result<task_template> template_from_json(std::string_view definition, std::string_view effective_retry)
+result<task_template> template_from_json(std::string_view definition, std::string_view effective_retry,
+                                         const creation_limits& creation)
 {
-    auto t = load_template(definition);
+    template_options options;
+    options.creation = creation;
+    auto t = load_template(definition, options);
     if (!t)
         return corrupt(t.error().what());
     auto policies = parse_json(effective_retry);

@@ -23,6 +23,7 @@ json::array effective_retry_json(const task_template& t);
 /// The template back from the two columns. The definition must load and validate, and the
 /// policies must match its steps, or the row is `errc::database_error` (it was not written by
 /// `definition_json`).
-result<task_template> template_from_json(std::string_view definition, std::string_view effective_retry);
+result<task_template> template_from_json(std::string_view definition, std::string_view effective_retry,
+                                         const creation_limits& creation = {});
 
 } // namespace tasker::postgres::detail

@@ -12,20 +12,14 @@
 
 namespace tasker {
 
-/// How a batch worker step's failures count (`batch_config.failure_strategy`).
-enum class batch_failure_strategy : std::uint8_t {
-    fail_fast,           ///< a failed batch fails the task: no more batches start
-    continue_on_failure, ///< a failed batch counts as finished: the others and the convergence run
-    isolate,             ///< the other batches run to the end; the task then fails, naming the failed batches
-};
-
-/// What the decision core reads of a batch worker step's `batch_config`.
+/// What the decision core reads of a batch worker step's `batch_config` (its own, else its
+/// batchable step's).
 struct batch_policy {
     std::uint32_t parallelism = 0; ///< batches running at once; 0: no bound
     batch_failure_strategy failure = batch_failure_strategy::fail_fast;
 };
 
-batch_policy batch_policy_of(const step_template& worker);
+batch_policy batch_policy_of(const task_template& t, std::uint32_t worker_step);
 
 /// The steps a task has now, for a template with decision or batch steps: which exist, what
 /// each depends on, and what an outcome creates. A template step depends on the steps its

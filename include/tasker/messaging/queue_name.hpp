@@ -1,6 +1,7 @@
 #pragma once
 
 #include <tasker/error.hpp>
+#include <tasker/model/names.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -10,12 +11,12 @@
 
 namespace tasker {
 
-/// A validated queue name: `[a-z_][a-z0-9_]*`, at most 48 characters (pgmq's limit for the
-/// table prefix). Names are interned, so copying one is copying a pointer and comparing two
+/// A validated queue name: `[a-z_][a-z0-9_]*`, at most 47 characters (`max_queue_name_length`,
+/// pgmq's limit). Names are interned, so copying one is copying a pointer and comparing two
 /// is comparing pointers; a name is checked once, when it is made, never at use.
 class queue_name {
 public:
-    static constexpr std::size_t max_length = 48;
+    static constexpr std::size_t max_length = max_queue_name_length;
 
     /// `errc::invalid_name` for anything that could break a table name or an SQL literal.
     static result<queue_name> make(std::string_view name);

@@ -45,8 +45,11 @@ struct task_template {
     std::string namespace_name;
     semver version;
     std::string description;
-    json::value input_schema;  ///< JSON Schema subset; null means "any context"
+    json::value input_schema;  ///< JSON Schema (draft 7); null means "any context"
     json::value metadata;      ///< free-form, kept for operators
+    /// Where the template was read from (tasker-core's `loaded_from`), kept for operators; it
+    /// takes no part in whether two definitions are the same.
+    std::string loaded_from;
     retry_settings retry;      ///< task-level defaults for every step (`retry:` at the top)
     lifecycle_limits lifecycle;
     std::vector<step_template> steps;
@@ -78,9 +81,10 @@ struct template_options {
 };
 
 /// Checks everything and reports *every* problem with its location (`error::problems`):
-/// names, duplicate steps, unknown dependencies, cycles (with their path), retry values,
-/// timeouts, step types, input_schema shape. On success fills `graph` and each step's
-/// `effective_retry`.
+/// names (and that the namespace's queue fits pgmq), duplicate steps, unknown dependencies,
+/// cycles (with their path), retry values, timeouts, lifecycle limits, step types, batch
+/// configurations, input_schema and result_schema. On success fills `graph`, `schema` and each
+/// step's `effective_retry` and `compiled_result_schema`.
 result<task_template> validate_template(task_template t, const template_options& options = {});
 
 /// Parses a YAML task template (tasker-core's format) and validates it. Syntax errors come

@@ -34,6 +34,7 @@ private:
 };
 
 /// True if two templates define the same workflow (used to accept idempotent re-registration).
+/// What is kept only for people (`metadata`, `loaded_from`) takes no part.
 bool same_definition(const task_template& a, const task_template& b);
 
 } // namespace tasker

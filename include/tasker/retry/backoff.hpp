@@ -12,7 +12,8 @@ namespace tasker {
 /// The delay before attempt `failed_attempt + 1`, per DESIGN "Retry semantics": a
 /// handler-requested delay (Retry-After) if given, capped at `policy.max` and used as is;
 /// otherwise the policy's backoff for `failed_attempt`, capped at `policy.max`, with
-/// +/- `policy.jitter` applied and the result kept within [0, policy.max].
+/// +/- `policy.jitter` applied and the result kept within [0, policy.max]. `backoff_kind::none`
+/// computes no delay at all (zero, nothing to jitter); a requested delay still applies.
 ///
 /// `unit_random` is a number in [0, 1) supplied by the caller, so this stays pure and a
 /// seeded test or simulation replays the same delays.

@@ -14,6 +14,8 @@ enum class backoff_kind : std::uint8_t {
     exponential, ///< base * multiplier^(attempt-1)
     linear,      ///< base * attempt
     constant,    ///< base
+    none,        ///< no delay: the next attempt is due at once
+    fibonacci,   ///< base * fib(attempt): 1, 1, 2, 3, 5, 8, ... times base
 };
 
 std::string_view to_string(backoff_kind k) noexcept;

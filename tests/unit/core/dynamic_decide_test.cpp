@@ -484,3 +484,84 @@ TEST_CASE("outcomes: read back as written, and located complaints about malforme
     REQUIRE_FALSE(bad_id);
     CHECK_THAT(bad_id.error().message, Catch::Contains("batch_id must be 1 to 16 of [a-z0-9_]"));
 }
+
+namespace {
+
+std::string batch_yaml_with(const std::string& parallelism, const std::string& strategy)
+{
+    std::string y = batch_yaml;
+    const std::string worker = "    handler: {callable: csv.process}\n";
+    y.replace(y.find(worker), worker.size(),
+              worker + "    batch_config: {batch_size: 10, parallelism: " + parallelism +
+                  ", cursor_field: row, worker_template: process_batch, failure_strategy: " + strategy + "}\n");
+    return y;
+}
+
+} // namespace
+
+TEST_CASE("batches: parallelism bounds the workers running at once", "[unit][core][dynamic]")
+{
+    dynamic_task t(load(batch_yaml_with("2", "fail_fast").c_str()));
+    REQUIRE(t.run(input::start{}));
+    t.succeed("analyze", to_result(batches(5, 10)));
+    CHECK(t.state_of("process_batch_001") == step_state::enqueued);
+    CHECK(t.state_of("process_batch_002") == step_state::enqueued);
+    CHECK(t.state_of("process_batch_003") == step_state::pending);
+    t.succeed("process_batch_001");
+    CHECK(t.state_of("process_batch_003") == step_state::enqueued);
+    CHECK(t.state_of("process_batch_004") == step_state::pending);
+    for (auto w : {"process_batch_002", "process_batch_003"})
+        t.succeed(w);
+    t.succeed("process_batch_004");
+    t.succeed("process_batch_005");
+    t.succeed("aggregate");
+    CHECK(t.state == task_state::complete);
+}
+
+TEST_CASE("batches: what a failed batch means under each failure strategy", "[unit][core][dynamic]")
+{
+    SECTION("fail_fast: no further batch starts and the task fails")
+    {
+        dynamic_task t(load(batch_yaml_with("1", "fail_fast").c_str()));
+        REQUIRE(t.run(input::start{}));
+        t.succeed("analyze", to_result(batches(3, 10)));
+        t.fail("process_batch_001");
+        CHECK(t.state_of("process_batch_002") == step_state::pending);
+        CHECK(t.state == task_state::error);
+        CHECK(t.d.dead_letter);
+    }
+    SECTION("continue_on_failure: the others and the convergence run, the task completes")
+    {
+        dynamic_task t(load(batch_yaml_with("1", "continue_on_failure").c_str()));
+        REQUIRE(t.run(input::start{}));
+        t.succeed("analyze", to_result(batches(3, 10)));
+        t.fail("process_batch_001");
+        t.succeed("process_batch_002");
+        t.succeed("process_batch_003");
+        CHECK(t.state_of("aggregate") == step_state::enqueued);
+        t.succeed("aggregate");
+        CHECK(t.state == task_state::complete);
+        CHECK(t.state_of("process_batch_001") == step_state::error);
+    }
+    SECTION("isolate: the others run to the end, the task fails naming the failed batch, a reset resumes it")
+    {
+        dynamic_task t(load(batch_yaml_with("3", "isolate").c_str()));
+        REQUIRE(t.run(input::start{}));
+        t.succeed("analyze", to_result(batches(3, 10)));
+        t.fail("process_batch_002");
+        t.succeed("process_batch_001");
+        t.succeed("process_batch_003");
+        CHECK(t.state_of("aggregate") == step_state::pending);
+        CHECK(t.state == task_state::error);
+        REQUIRE(t.d.dead_letter);
+        CHECK(t.d.failed_steps == std::vector<std::uint32_t>{t.index("process_batch_002")});
+
+        auto reset = operator_input(*t.tmpl, t.id, action::reset_step{"process_batch_002"}, t.names);
+        REQUIRE(reset);
+        REQUIRE(t.run(*reset));
+        CHECK(t.state_of("process_batch_002") == step_state::enqueued);
+        t.succeed("process_batch_002");
+        t.succeed("aggregate");
+        CHECK(t.state == task_state::complete);
+    }
+}

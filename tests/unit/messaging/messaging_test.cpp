@@ -18,20 +18,27 @@ TEST_CASE("queue names: valid ones are interned", "[unit][messaging]")
     CHECK(*a == *b);
     CHECK(&a->str() == &b->str());
     CHECK(a->view() == "worker_orders");
-    CHECK(queue_name::make(std::string(48, 'q')));
+    CHECK(queue_name::make(std::string(47, 'q'))); // pgmq's limit
 }
 
 TEST_CASE("queue names: hostile or oversized names are rejected before use", "[unit][messaging]")
 {
     for (const std::string& bad : std::vector<std::string>{"", "Orders", "orders;drop table x", "orders--", "o'rders", "o\"rders", "or ders", "ord$rs",
-                            "9lives", std::string(49, 'q'), "orders\n"}) {
+                            "9lives", std::string(48, 'q'), "orders\n"}) {
         auto q = queue_name::make(bad);
         REQUIRE_FALSE(q);
         CHECK(q.error() == errc::invalid_name);
     }
+    // The longest namespace makes the longest queue pgmq accepts; one more character is refused,
+    // saying why.
+    auto longest = worker_queue(std::string(max_namespace_length, 'n'));
+    REQUIRE(longest);
+    CHECK(longest->view().size() == max_queue_name_length);
     auto too_long = worker_queue(std::string(41, 'n'));
     REQUIRE_FALSE(too_long);
-    CHECK(too_long.error().message.find("41 characters long, the limit is 40") != std::string::npos);
+    CHECK(too_long.error().message.find("41 characters long, the limit is 40 (its workers' queue "
+                                        "'worker_<namespace>' must fit the 47 characters pgmq allows a queue "
+                                        "name)") != std::string::npos);
     auto hostile = worker_queue("x'; drop schema pgmq; --");
     REQUIRE_FALSE(hostile);
     CHECK(hostile.error().message.find("namespace name") == 0);

@@ -1,24 +1,14 @@
 #include <tasker/model/task_template.hpp>
 
 #include "support/catch.hpp"
+#include "support/problems.hpp"
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 using namespace tasker;
-
-namespace {
-
-const problem* find_problem(const error& e, std::string_view path)
-{
-    for (const auto& p : e.problems)
-        if (p.path == path)
-            return &p;
-    return nullptr;
-}
-
-} // namespace
+using test::find_problem;
 
 TEST_CASE("template loader: reads tasker-core's format", "[unit][templates]")
 {

@@ -3,6 +3,8 @@
 
 #include "support/catch.hpp"
 
+#include <algorithm>
+
 #include <string>
 
 using namespace tasker;
@@ -76,7 +78,7 @@ TEST_CASE("validate_template: retry boundaries", "[unit][templates]")
                                                          "steps[0].retry.backoff_multiplier", "steps[0].retry.jitter"});
     auto inverted = check_retry({.base = milliseconds(2000), .max = milliseconds(1000)});
     REQUIRE_FALSE(inverted);
-    CHECK(inverted.error().problems[0].message == "the cap 1000 ms is below backoff_base_ms 2000 ms");
+    CHECK(inverted.error().problems[0].message == "the cap on delays, 1000 ms, is below the first delay, 2000 ms");
     CHECK_FALSE(check_retry({.jitter = -0.1}));
 
     // A step base above the cap it inherits from the task level.
@@ -125,7 +127,7 @@ TEST_CASE("validate_template: names, handlers, timeouts and lifecycle", "[unit][
 TEST_CASE("validate_template: input_schema problems are prefixed with input_schema", "[unit][templates]")
 {
     auto t = two_steps();
-    t.input_schema = parse_json(R"({"type": "object", "patternProperties": {}})").value();
+    t.input_schema = parse_json(R"({"type": "object", "patternProperties": 3})").value();
     auto r = validate_template(t);
     REQUIRE_FALSE(r);
     CHECK(paths(r.error()) == std::vector<std::string>{"input_schema.patternProperties"});
@@ -140,6 +142,53 @@ TEST_CASE("validate_template: input_schema problems are prefixed with input_sche
     REQUIRE(ok);
     REQUIRE(ok->schema);
     CHECK_FALSE(ok->schema->validate(json::object{}));
+}
+
+TEST_CASE("validate_template: result_schema compiled per step, its problems located", "[unit][templates]")
+{
+    auto t = two_steps();
+    t.steps[1].result_schema = parse_json(R"({"type": "object", "required": ["id"]})").value();
+    auto ok = validate_template(t);
+    REQUIRE(ok);
+    CHECK_FALSE(ok->steps[0].compiled_result_schema);
+    REQUIRE(ok->steps[1].compiled_result_schema);
+    CHECK(check_result(ok->steps[1], json::object{{"id", 1}}));
+    auto missing = check_result(ok->steps[1], json::object{});
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error() == errc::invalid_result);
+    CHECK(missing.error().problems[0].path == "$.id");
+
+    t.steps[1].result_schema = parse_json(R"({"properties": {"id": {"type": "uuid"}}})").value();
+    auto bad = validate_template(t);
+    REQUIRE_FALSE(bad);
+    CHECK(paths(bad.error()) == std::vector<std::string>{"steps[1].result_schema.properties.id.type"});
+}
+
+TEST_CASE("validate_template: batch_config of steps built in C++", "[unit][templates]")
+{
+    auto t = two_steps();
+    t.steps[0].type = step_type::batchable;
+    t.steps[1].type = step_type::batch_worker;
+    t.steps[0].batch = batch_config{.batch_size = 100, .parallelism = 4, .cursor_field = "id", .worker_template = "b"};
+    auto r = validate_template(t);
+    REQUIRE(r); // a sound batch_config on a batchable step with its worker
+    REQUIRE(r->dynamic);
+
+    t.steps[0].batch->worker_template = "a";
+    t.steps[0].batch->cursor_field.clear();
+    t.steps[1].type = step_type::standard;
+    t.steps[1].batch = batch_config{.batch_size = 1, .parallelism = 1, .cursor_field = "id", .worker_template = "b"};
+    r = validate_template(t);
+    REQUIRE_FALSE(r);
+    // steps[0].type: a batchable step with no batch worker below it.
+    auto got = paths(r.error());
+    std::sort(got.begin(), got.end());
+    CHECK(got == std::vector<std::string>{"steps[0].batch_config.cursor_field", "steps[0].batch_config.worker_template",
+                                          "steps[0].type", "steps[1].batch_config",
+                                          "steps[1].batch_config.worker_template"});
+    CHECK(to_string(batch_failure_strategy::continue_on_failure) == "continue_on_failure");
+    CHECK(batch_failure_strategy_from_string("isolate") == batch_failure_strategy::isolate);
+    CHECK_FALSE(batch_failure_strategy_from_string("halt"));
 }
 
 TEST_CASE("step types and template keys print as written", "[unit][templates]")

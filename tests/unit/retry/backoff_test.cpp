@@ -35,6 +35,47 @@ TEST_CASE("backoff: linear and constant", "[unit][retry]")
     CHECK(backoff_delay(constant, 7, std::nullopt, 0.5) == 250ms);
 }
 
+TEST_CASE("backoff: none retries at once, jitter or not; a requested delay still applies", "[unit][retry]")
+{
+    retry_policy p{.backoff = backoff_kind::none, .base = 1000ms, .max = 60s, .jitter = 0.5};
+    for (std::uint32_t attempt : {1u, 2u, 10u, 1000u})
+        for (double r : {0.0, 0.5, 0.999})
+            CHECK(backoff_delay(p, attempt, std::nullopt, r) == 0ms);
+    CHECK(backoff_delay(p, 1, duration(5s), 0.5) == 5s);
+    CHECK(backoff_delay(p, 1, duration(90s), 0.5) == 60s); // capped like any requested delay
+}
+
+TEST_CASE("backoff: fibonacci is base * 1, 1, 2, 3, 5, 8, ..., capped", "[unit][retry]")
+{
+    auto p = no_jitter({.backoff = backoff_kind::fibonacci, .base = 100ms, .max = 1s});
+    CHECK(backoff_delay(p, 1, std::nullopt, 0.5) == 100ms);
+    CHECK(backoff_delay(p, 2, std::nullopt, 0.5) == 100ms);
+    CHECK(backoff_delay(p, 3, std::nullopt, 0.5) == 200ms);
+    CHECK(backoff_delay(p, 4, std::nullopt, 0.5) == 300ms);
+    CHECK(backoff_delay(p, 5, std::nullopt, 0.5) == 500ms);
+    CHECK(backoff_delay(p, 6, std::nullopt, 0.5) == 800ms);
+    CHECK(backoff_delay(p, 7, std::nullopt, 0.5) == 1s);         // 1300 ms capped
+    CHECK(backoff_delay(p, 1'000'000, std::nullopt, 0.5) == 1s); // no overflow, no long loop
+    CHECK(backoff_delay(p, 0, std::nullopt, 0.5) == 100ms);      // attempt 0 counts as the first
+
+    // A zero base stays zero whatever the attempt.
+    auto zero = no_jitter({.backoff = backoff_kind::fibonacci, .base = 0ms, .max = 1s});
+    CHECK(backoff_delay(zero, 40, std::nullopt, 0.5) == 0ms);
+}
+
+TEST_CASE("backoff: fibonacci delays are jittered within +/- the fraction and the cap", "[unit][retry]")
+{
+    retry_policy p{.backoff = backoff_kind::fibonacci, .base = 1000ms, .max = 6s, .jitter = 0.2};
+    // Attempt 5: 5 s, moved by up to 20 %, never above the 6 s cap.
+    CHECK(backoff_delay(p, 5, std::nullopt, 0.0) == 4s);
+    CHECK(backoff_delay(p, 5, std::nullopt, 0.5) == 5s);
+    CHECK(backoff_delay(p, 5, std::nullopt, 0.999999) <= 6s);
+    CHECK(backoff_delay(p, 5, std::nullopt, 0.999999) > 5900ms);
+    // Attempt 6: 8 s capped to 6 s, then jittered downwards only (the cap holds).
+    CHECK(backoff_delay(p, 6, std::nullopt, 0.0) == 4800ms);
+    CHECK(backoff_delay(p, 6, std::nullopt, 0.999999) == 6s);
+}
+
 TEST_CASE("backoff: jitter stays within +/- the fraction and within the cap", "[unit][retry]")
 {
     retry_policy p{.base = 1000ms, .multiplier = 2.0, .max = 60s, .jitter = 0.1};
@@ -103,6 +144,11 @@ TEST_CASE("names of backoff and error kinds", "[unit][retry]")
 {
     CHECK(backoff_kind_from_string("fixed") == backoff_kind::constant);
     CHECK(backoff_kind_from_string("exponential") == backoff_kind::exponential);
+    CHECK(backoff_kind_from_string("none") == backoff_kind::none);
+    CHECK(backoff_kind_from_string("fibonacci") == backoff_kind::fibonacci);
+    for (auto k : {backoff_kind::exponential, backoff_kind::linear, backoff_kind::constant, backoff_kind::none,
+                   backoff_kind::fibonacci})
+        CHECK(backoff_kind_from_string(to_string(k)) == k);
     CHECK_FALSE(backoff_kind_from_string("quadratic"));
     CHECK(error_kind_from_string("timeout") == error_kind::timeout);
 }

@@ -47,7 +47,7 @@ awaitable<result<template_ptr>> store::register_template(task_template t)
     const auto policies = json::serialize(effective_retry_json(t));
     // What is stored must read back as the same template, or another process would run
     // something else under this key.
-    if (auto back = template_from_json(definition, policies); !back || !same_definition(*back, t))
+    if (auto back = template_from_json(definition, policies, impl_->config.creation); !back || !same_definition(*back, t))
         co_return error{errc::invalid_template, "template '" + t.key().to_string() +
                                                     "' cannot be stored faithfully: " +
                                                     (back ? std::string("it reads back differently") : back.error().what())};
@@ -146,7 +146,7 @@ result<template_ptr> store::impl::template_by_id(pqxx::transaction_base& tx, std
     const auto rows = exec(tx, template_row, id);
     if (rows.empty())
         return error{errc::template_not_found, "no template row " + std::to_string(id)};
-    auto t = template_from_json(rows[0][0].c_str(), rows[0][1].c_str());
+    auto t = template_from_json(rows[0][0].c_str(), rows[0][1].c_str(), config.creation);
     if (!t)
         return t.error();
     auto ptr = std::make_shared<const task_template>(std::move(*t));
@@ -172,7 +172,7 @@ result<void> store::impl::cache_templates(pqxx::transaction_base& tx, std::vecto
         array += (i ? "," : "") + std::to_string(wanted[i]);
     array += "}";
     for (const auto& row : exec(tx, rows_of, array)) {
-        auto t = template_from_json(row[1].c_str(), row[2].c_str());
+        auto t = template_from_json(row[1].c_str(), row[2].c_str(), config.creation);
         if (!t)
             return t.error();
         remember(row[0].as<std::int64_t>(), std::make_shared<const task_template>(std::move(*t)));

@@ -288,8 +288,14 @@ step_outcome worker<Store, Broker>::run_handler(const step_claim& claim, time_po
                                              std::to_string(config_.max_result_bytes) + " (worker_config.max_result_bytes)",
                                          std::nullopt, claim.attempt};
             } else if (r.ok()) {
-                if (!r.value().is_null())
+                // A result its step's result_schema refuses would only fail again: permanent.
+                if (auto checked = check_result(step, r.value()); !checked) {
+                    o.success = false;
+                    o.failure = step_failure{error_kind::permanent, checked.error().message, std::nullopt,
+                                             claim.attempt};
+                } else if (!r.value().is_null()) {
                     o.result = make_json(std::move(r.value()));
+                }
             } else {
                 o.success = false;
                 o.failure = step_failure{r.kind(), r.message(), r.retry_after(), claim.attempt};

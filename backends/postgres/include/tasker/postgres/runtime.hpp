@@ -68,7 +68,10 @@ public:
     template <class... BrokerArgs>
     explicit runtime(runtime_options options, BrokerArgs&&... broker_args)
         : options_(std::move(options)),
-          tasks_({.url = options_.url, .threads = options_.store_threads, .route = options_.route.value_or(route_for<B>)}),
+          tasks_({.url = options_.url,
+                  .threads = options_.store_threads,
+                  .route = options_.route.value_or(route_for<B>),
+                  .creation = options_.templates.creation}),
           messages_(std::forward<BrokerArgs>(broker_args)...), front_(tasks_, options_.client)
     {
         if (options_.log.enabled(log_level::error)) {

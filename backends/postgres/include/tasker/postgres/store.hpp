@@ -3,6 +3,7 @@
 #include <tasker/asio.hpp>
 #include <tasker/error.hpp>
 #include <tasker/messaging/delivery.hpp>
+#include <tasker/model/dynamic_structure.hpp>
 #include <tasker/messaging/queue_name.hpp>
 #include <tasker/store/queue_reading_store.hpp>
 #include <tasker/store/queued_claims.hpp>
@@ -37,6 +38,9 @@ struct store_config {
     std::uint64_t seed = 0;
     /// `outbox` when the broker is not PGMQ: run an `outbox_relay` next to the store.
     message_route route = message_route::pgmq;
+    /// Bounds on what decision and batchable steps create, for the templates the store reads
+    /// back (the runtime passes its `template_options::creation`).
+    creation_limits creation{};
 };
 
 /// The `task_store` over PostgreSQL (libpqxx), sending its messages through the pgmq SQL API of
