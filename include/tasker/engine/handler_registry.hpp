@@ -24,6 +24,13 @@ public:
     /// (std::invalid_argument): two handlers for one step would be ambiguous.
     handler_registry& add(std::string callable, step_handler h);
 
+    /// Registers one callable serving several methods (tasker-core's `handler.method`): a
+    /// step runs `methods[its handler.method]`; the key "" serves steps that name no method.
+    /// `check` refuses a template whose step names a method `callable` does not have.
+    ///
+    ///     handlers.add_methods("payments", {{"authorize", authorize}, {"capture", capture}});
+    handler_registry& add_methods(std::string callable, std::map<std::string, step_handler, std::less<>> methods);
+
     /// The handler registered under `callable`, or nullptr.
     const step_handler* find(std::string_view callable) const noexcept;
 
@@ -37,6 +44,7 @@ public:
 
 private:
     std::map<std::string, step_handler, std::less<>> handlers_;
+    std::map<std::string, std::vector<std::string>, std::less<>> methods_; // of add_methods callables
 };
 
 } // namespace tasker

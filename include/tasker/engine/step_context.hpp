@@ -50,6 +50,8 @@ public:
 
     /// The task's input, as submitted (validated against the template's input_schema).
     const json::value& context() const noexcept { return deref(claim_.context); }
+    /// The step's `handler.method`: which entry point of its callable to run (empty: the default).
+    std::string_view method() const noexcept { return step().handler.method; }
     /// The step's `handler.initialization` from the template (null when absent).
     const json::value& config() const noexcept { return step().handler.initialization; }
 

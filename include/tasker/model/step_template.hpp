@@ -31,8 +31,9 @@ std::ostream& operator<<(std::ostream& os, step_type t);
 struct handler_spec {
     std::string callable;       ///< the name the handler is registered under
     /// The entry point of the callable to run (tasker-core's `handler.method`, e.g. "validate");
-    /// empty means the callable's default. Kept with the template (and in every store); the
-    /// engine does not dispatch on it: the callable registered under `callable` runs.
+    /// empty means the callable's default. A callable registered with
+    /// `handler_registry::add_methods` runs the method named here; any other reads it as
+    /// `step_context::method()`.
     std::string method;
     /// tasker-core's hint naming the resolver that finds the handler. Stored; handlers are
     /// found by `callable` alone here.

@@ -86,3 +86,44 @@ TEST_CASE("step context: ancestors' results, config, attempts and logging fields
     REQUIRE(lines.size() == 1);
     CHECK(lines[0] == "correlation_id=req-77 task=" + claim.ref.task.to_string() + " step=c attempt=2 charged amount=12");
 }
+
+TEST_CASE("handler registry: one callable serves several methods", "[unit][engine]")
+{
+    auto base = test::make_template({{"authorize"}, {"capture", {"authorize"}}, {"refund", {"capture"}}}, "tests",
+                                    "methods");
+    auto t = std::make_shared<task_template>(*base);
+    for (auto& s : t->steps) {
+        s.handler.callable = "payments";
+        s.handler.method = s.name;
+    }
+    t->steps[2].handler.method = "void";
+
+    handler_registry handlers;
+    handlers.add_methods("payments", {{"authorize", [](step_context&) { return success({{"did", "authorize"}}); }},
+                                      {"capture", [](step_context& ctx) { return success({{"did", ctx.method()}}); }}});
+    auto checked = handlers.check(*t);
+    REQUIRE_FALSE(checked);
+    CHECK(checked.error() == errc::unknown_handler);
+    REQUIRE(checked.error().problems.size() == 1);
+    CHECK(checked.error().problems[0].path == "steps[2].handler.method");
+    CHECK(checked.error().problems[0].message ==
+          "step 'refund' names method 'void' of handler 'payments', which has only 'authorize', 'capture'");
+
+    step_claim claim;
+    claim.ref = {uuid::v7(std::chrono::system_clock::now(), 1, 2), 1};
+    claim.tmpl = t;
+    std::stop_source stop;
+    logger log;
+    step_context ctx(claim, claim.claimed_at + 10s, stop.get_token(), log);
+    CHECK(ctx.method() == "capture");
+    auto r = (*handlers.find("payments"))(ctx);
+    REQUIRE(r.ok());
+    CHECK(r.value().at("did") == "capture");
+
+    claim.ref.step = 2;
+    step_context unknown(claim, claim.claimed_at + 10s, stop.get_token(), log);
+    auto refused = (*handlers.find("payments"))(unknown);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.kind() == error_kind::permanent);
+    CHECK(refused.message() == "handler 'payments' has no method 'void'");
+}
