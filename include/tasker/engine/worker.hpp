@@ -22,6 +22,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <set>
+#include <tuple>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -143,6 +145,7 @@ private:
         step_outcome outcome;
     };
     std::vector<result_to_record> results_to_record_; // finished steps waiting for record_in_groups()
+    std::set<std::tuple<task_id, std::uint32_t, std::uint32_t>> running_attempts_; // (task, step, attempt) running here
     bool recording_ = false;                          // record_in_groups() runs
 
     detail::waiter_list slots_;    // a running step finished

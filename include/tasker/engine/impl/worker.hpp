@@ -211,6 +211,12 @@ awaitable<void> worker<Store, Broker>::read_loop(queue_name q)
             auto& c = claims[k];
             switch (c.status) {
             case claim_status::claimed:
+                // A duplicate of a message whose attempt runs here already (the store gives a
+                // claim back to its owner): the running handler answers for both.
+                if (!running_attempts_.insert({c.claim.ref.task, c.claim.ref.step, c.claim.attempt}).second) {
+                    done.push_back(d.id);
+                    break;
+                }
                 ++claimed_;
                 ++running_;
                 to_run.emplace_back(std::move(d), std::move(c.claim));
@@ -354,6 +360,7 @@ awaitable<void> worker<Store, Broker>::run_inline(queue_name q, std::vector<std:
     for (auto& [d, c] : batch) {
         const auto deadline = deadline_of(c);
         auto o = run_handler(c, deadline, {});
+        running_attempts_.erase({c.ref.task, c.ref.step, c.attempt});
         if (o.finished_at > deadline) {
             o.success = false;
             o.result.reset();
@@ -490,6 +497,7 @@ awaitable<void> worker<Store, Broker>::run_on_pool(queue_name q, delivery d, ste
         auto p = w.lock();
         return !p || p == j;
     });
+    running_attempts_.erase({claim.ref.task, claim.ref.step, claim.attempt});
     if (abandoned)
         ++abandoned_;
     else
