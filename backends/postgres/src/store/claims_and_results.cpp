@@ -208,8 +208,10 @@ awaitable<result<std::vector<bool>>> store::extend_leases(std::vector<lease_exte
 
 awaitable<result<std::vector<bool>>> store::checkpoint_steps(std::vector<step_checkpoint> cps)
 {
-    // Like a heartbeat, with the checkpoint written in the same update: accepted only for the
-    // attempt that runs (`extends_lease`; the SQL repeats it as the compare-and-set).
+    // One statement, in autocommit: the checkpoint and the lease of the attempt that runs,
+    // `extends_lease`'s rule as the compare-and-set. It locks only the step's row, and waits
+    // for nothing while it holds it, so it needs no task lock (which every worker of a
+    // batch would queue behind) to stay out of lock cycles.
     static constexpr statement keep{
         "tasker_checkpoint_steps",
         "UPDATE tasker.steps AS s SET checkpoint = e.data::json, "
@@ -218,32 +220,26 @@ awaitable<result<std::vector<bool>>> store::checkpoint_steps(std::vector<step_ch
         "WHERE s.task_id = e.task AND s.idx = e.step AND s.state = 'in_progress' AND s.attempts = e.attempt "
         "RETURNING s.task_id, s.idx, s.attempts"};
 
-    auto op = [impl = impl_.get(), cps = std::move(cps)](pqxx::connection& c) -> result<std::vector<bool>> {
+    auto op = [cps = std::move(cps)](pqxx::connection& c) -> result<std::vector<bool>> {
         std::vector<bool> out(cps.size(), false);
         if (cps.empty())
             return out;
-        write_transaction tx(c);
-        auto [rows, now_us] = impl->lock_tasks(tx, task_ids(cps, [](const step_checkpoint& e) { return e.ref.task; }));
         json::array keeping;
-        for (const auto& e : cps) {
-            const auto* t = find_row(rows, e.ref.task);
-            if (t && e.ref.step < t->status.size() && extends_lease(t->status[e.ref.step], e.attempt))
-                keeping.push_back(json::object{{"task", e.ref.task.to_string()},
-                                               {"step", e.ref.step},
-                                               {"attempt", e.attempt},
-                                               {"lease_us", to_us(e.lease)},
-                                               {"data", e.data ? json::serialize(*e.data) : std::string("null")}});
+        for (const auto& e : cps)
+            keeping.push_back(json::object{{"task", e.ref.task.to_string()},
+                                           {"step", e.ref.step},
+                                           {"attempt", e.attempt},
+                                           {"lease_us", to_us(e.lease)},
+                                           {"data", e.data ? json::serialize(*e.data) : std::string("null")}});
+        pqxx::nontransaction tx(c);
+        for (const auto& row : exec(tx, keep, json::serialize(keeping))) {
+            const auto id = parse_uuid(row[0]);
+            const auto step = row[1].as<std::uint32_t>();
+            const auto attempt = row[2].as<std::uint32_t>();
+            for (std::size_t k = 0; k < cps.size(); ++k)
+                if (cps[k].ref.task == id && cps[k].ref.step == step && cps[k].attempt == attempt)
+                    out[k] = true;
         }
-        if (!keeping.empty())
-            for (const auto& row : exec(tx.statements(), keep, json::serialize(keeping))) {
-                const auto id = parse_uuid(row[0]);
-                const auto step = row[1].as<std::uint32_t>();
-                const auto attempt = row[2].as<std::uint32_t>();
-                for (std::size_t k = 0; k < cps.size(); ++k)
-                    if (cps[k].ref.task == id && cps[k].ref.step == step && cps[k].attempt == attempt)
-                        out[k] = true;
-            }
-        tx.commit_with({});
         return out;
     };
     co_return co_await impl_->run<std::vector<bool>>(std::move(op), "checkpoint_steps");
