@@ -37,6 +37,9 @@ std::optional<batch_checkpoint> step_context::last_checkpoint() const
 
 result<void> step_context::checkpoint(const batch_checkpoint& progress) const
 {
+    if (!claim_.input)
+        return error{errc::illegal_transition, "step '" + std::string(step_name()) +
+                                                   "' is no batch worker: only batch workers checkpoint"};
     if (!write_checkpoint_)
         return error{errc::illegal_transition, "step '" + std::string(step_name()) +
                                                    "' cannot checkpoint here: no worker runs it"};

@@ -78,7 +78,8 @@ public:
     /// process), the items processed so far and what it accumulated. The step stays in
     /// progress and its lease is renewed; a retry, or the worker that takes over a lost one,
     /// resumes from here. `errc::state_conflict` if the attempt is no longer this worker's
-    /// (stop: another owns the step now).
+    /// (stop: another owns the step now); `errc::illegal_transition` for a step that is no
+    /// batch worker.
     result<void> checkpoint(const batch_checkpoint& progress) const;
 
     /// When the worker gives up on this attempt and records a timeout.

@@ -47,6 +47,8 @@
                              "a failed attempt is retried after its backoff")                                          \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, store_claim_and_result_cases, extend_leases_only_for_own_claims,           \
                              "extend_leases holds only the caller's live claim")                                       \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_claim_and_result_cases, checkpoints_only_for_the_running_attempt,    \
+                             "checkpoint_steps keeps only the running attempt's checkpoint, holding its lease")        \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, store_operator_action_cases, cancel_running_task,                          \
                              "cancel stops a running task and its steps")                                              \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, store_operator_action_cases, resolve_step_starts_dependents,               \

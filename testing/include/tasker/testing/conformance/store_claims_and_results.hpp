@@ -1,13 +1,13 @@
 #pragma once
-// The store conformance suite, contracts 4 to 7: claims, leases and heartbeats, recording
-// results, and processing them into what runs next.
+// The store conformance suite, contracts 4 to 7 and 10: claims, leases, heartbeats and
+// checkpoints, recording results, and processing them into what runs next.
 
 #include <tasker/testing/conformance/store_suite.hpp>
 
 namespace tasker::testing {
 
-/// Contracts 4 to 7: claims, leases and heartbeats, recording results, and processing them into
-/// what runs next.
+/// Contracts 4 to 7 and 10: claims, leases, heartbeats and checkpoints, recording results,
+/// and processing them into what runs next.
 template <store_fixture F>
 class store_claim_and_result_cases : public store_suite<F> {
     using suite = store_suite<F>;
@@ -255,6 +255,29 @@ public:
         CHECK_FALSE(refused[0]);
         CHECK(record(outcome(id, step_a, 1)) == record_status::ignored);
         CHECK(view(id).steps[step_a].state == step_state::enqueued_as_error_for_orchestration);
+    }
+
+    /// Contract 10: a checkpoint is kept only for the attempt that runs, and holds its lease
+    /// like a heartbeat.
+    void checkpoints_only_for_the_running_attempt()
+    {
+        const auto id = create(register_flow()).id;
+        drain(worker_q_);
+        REQUIRE(claim(id, step_a, 1, ticks(2)).status == claim_status::claimed);
+        const auto data = make_json(json::object{{"cursor", 7}, {"items_processed", 7}});
+        std::vector<step_checkpoint> cps{{{id, step_a}, 1, data, ticks(6)},  // ours: until tick 6
+                                         {{id, step_a}, 2, data, ticks(6)},  // another attempt
+                                         {{id, step_c}, 1, data, ticks(6)},  // enqueued, never claimed
+                                         {{unknown_task(), step_a}, 1, data, ticks(6)}};
+        const auto kept = run(store().checkpoint_steps(std::move(cps)), "checkpoint_steps");
+        CHECK(kept == std::vector<bool>{true, false, false, false});
+        f_.advance(ticks(3)); // past the claim's lease, within the checkpoint's
+        CHECK(claim(id, step_a, 1, ticks(2), uuid_generator().next(f_.now())).status == claim_status::busy);
+        const auto v = view(id);
+        CHECK(v.steps[step_a].state == step_state::in_progress);
+        REQUIRE(v.steps[step_a].checkpoint);
+        CHECK(*v.steps[step_a].checkpoint == *data);
+        CHECK_FALSE(v.steps[step_c].checkpoint);
     }
 };
 
