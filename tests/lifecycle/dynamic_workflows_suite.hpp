@@ -245,6 +245,79 @@ void no_batches_still_converges()
     CHECK(totals.load() == 1);
 }
 
+// Failure strategy `isolate`: a batch that fails for good leaves the others running; the
+// task then fails naming it, and an operator's reset (by the worker's name) reruns it from
+// its checkpoint, after which the convergence runs once.
+template <class D>
+void isolated_batch_reruns_after_a_reset()
+{
+    D d;
+    auto& rt = d.rt;
+    std::atomic<bool> broken{true};
+    std::atomic<int> totals{0};
+    std::mutex m;
+    std::vector<std::int64_t> starts_of_002;
+    rt.handlers().add("items.analyze", [](step_context&) { return create_batches("process", even_batches(90, 30), 90); });
+    rt.handlers().add("items.process", [&](step_context& ctx) {
+        const auto cursor = ctx.batch().value();
+        auto progress = ctx.last_checkpoint().value_or(batch_checkpoint{cursor.start, 0, json::value(0)});
+        if (cursor.batch_id == "002") {
+            std::lock_guard lock(m);
+            starts_of_002.push_back(progress.cursor);
+        }
+        std::int64_t sum = progress.accumulated.to_number<std::int64_t>();
+        for (auto i = progress.cursor; i < cursor.end; ++i) {
+            sum += i;
+            if (i + 1 - cursor.start == 10) {
+                progress.cursor = i + 1;
+                progress.accumulated = sum;
+                if (!ctx.checkpoint(progress))
+                    return retryable_error("checkpoint not kept");
+                if (cursor.batch_id == "002" && broken)
+                    return permanent_error("the batch's source is unreadable");
+            }
+        }
+        return success({{"sum", sum}});
+    });
+    rt.handlers().add("items.total", [&](step_context& ctx) {
+        ++totals;
+        std::int64_t sum = 0;
+        ctx.for_each_result([&](std::string_view, const json::value& v) {
+            if (const auto* o = v.if_object(); o && o->contains("sum"))
+                sum += o->at("sum").to_number<std::int64_t>();
+        });
+        return success({{"sum", sum}});
+    });
+    std::string yaml = batch_yaml;
+    const std::string worker = "    handler: {callable: items.process}\n";
+    yaml.replace(yaml.find(worker), worker.size(),
+                 worker + "    batch_config: {batch_size: 30, parallelism: 3, cursor_field: item, "
+                          "worker_template: process, failure_strategy: isolate}\n");
+    REQUIRE(rt.load_template(yaml));
+    REQUIRE(rt.start());
+    auto id = rt.submit({{"dynamic", "items", std::nullopt}, json::object{}, {}, {}});
+    REQUIRE(id);
+    auto t = rt.wait(id->id, 30s);
+    REQUIRE(t);
+    INFO(format_timeline(*t));
+    REQUIRE(t->state == task_state::error);
+    CHECK(t->step("process_001")->state == step_state::complete);
+    CHECK(t->step("process_003")->state == step_state::complete);
+    CHECK(t->step("process_002")->state == step_state::error);
+    CHECK(t->step("total")->state == step_state::pending);
+
+    broken = false;
+    REQUIRE(rt.act(id->id, action::reset_step{"process_002"}));
+    t = rt.wait(id->id, 30s);
+    REQUIRE(t);
+    INFO(format_timeline(*t));
+    REQUIRE(t->state == task_state::complete);
+    CHECK(t->step("total")->result->at("sum") == 89 * 90 / 2);
+    CHECK(totals.load() == 1);
+    std::lock_guard lock(m);
+    CHECK(starts_of_002 == std::vector<std::int64_t>{30, 40}); // the rerun resumed from its checkpoint
+}
+
 } // namespace tasker::test::dynamic_workflows
 
 /// The conditional and batch workflow cases for `Deployment`, tagged `tags`.
@@ -260,4 +333,7 @@ void no_batches_still_converges()
                            "a failed batch resumes from its checkpoint and the total sees every item")               \
     TASKER_DEPLOYMENT_CASE(Deployment, tags, "dynamic workflows",                                                    \
                            ::tasker::test::dynamic_workflows::no_batches_still_converges,                            \
-                           "no batches: a no-op worker and the convergence runs once")
+                           "no batches: a no-op worker and the convergence runs once")                               \
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "dynamic workflows",                                                    \
+                           ::tasker::test::dynamic_workflows::isolated_batch_reruns_after_a_reset,                   \
+                           "an isolated failed batch reruns from its checkpoint after a reset")
