@@ -50,9 +50,10 @@ void store::commit(shard& sh, task_record& t, const decision& d, time_point now)
     add_created_steps(d, t.status, [&](const created_step& c) {
         if (c.step >= t.data.size())
             t.data.resize(c.step + 1);
+        auto& part = t.data[c.step].dynamic_data();
         if (c.definition != c.step)
-            t.data[c.step].name = c.name;
-        t.data[c.step].input = c.input;
+            part.name = c.name;
+        part.input = c.input;
     });
     for (const auto& [i, f] : d.refused_results)
         t.data[i].failure = std::make_unique<step_failure>(f);
@@ -316,7 +317,7 @@ result<task_view> store::get_task_sync(const task_id& id) const
             v.steps.push_back(step_view{i, t->step_name(i), t->status[i].state, t->status[i].attempts,
                                         t->data[i].result,
                                         t->data[i].failure ? std::optional(*t->data[i].failure) : std::nullopt,
-                                        t->data[i].checkpoint});
+                                        t->data[i].checkpoint()});
     v.task_transitions = t->task_transitions;
     v.step_transitions = t->step_transitions;
     return v;

@@ -26,9 +26,27 @@ struct store::task_record {
         std::unique_ptr<step_failure> failure; // most steps never fail: keep them small
         time_point lease_until;
         uuid lease_owner; // the claim's owner token (nil: none)
-        std::string name;    // a batch worker's; empty for a template step
-        json_ptr input;      // a batch worker's cursor
-        json_ptr checkpoint; // the last checkpoint
+        // Steps of tasks with decision or batch steps only: kept apart, so a plain step stays small.
+        struct dynamic_part {
+            std::string name;    // a batch worker's; empty for a template step
+            json_ptr input;      // a batch worker's cursor
+            json_ptr checkpoint; // the last checkpoint
+        };
+        std::unique_ptr<dynamic_part> dynamic;
+
+        dynamic_part& dynamic_data()
+        {
+            if (!dynamic)
+                dynamic = std::make_unique<dynamic_part>();
+            return *dynamic;
+        }
+        const std::string& name() const
+        {
+            static const std::string none;
+            return dynamic ? dynamic->name : none;
+        }
+        json_ptr input() const { return dynamic ? dynamic->input : nullptr; }
+        json_ptr checkpoint() const { return dynamic ? dynamic->checkpoint : nullptr; }
     };
 
     task_id id;
@@ -52,7 +70,7 @@ struct store::task_record {
 
     const std::string& step_name(std::uint32_t i) const
     {
-        return data[i].name.empty() ? tmpl->steps[status[i].definition_or(i)].name : data[i].name;
+        return data[i].name().empty() ? tmpl->steps[status[i].definition_or(i)].name : data[i].name();
     }
 
     // Each step's name by index, empty for one not created: for a task whose steps are not

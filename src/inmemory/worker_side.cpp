@@ -73,9 +73,9 @@ void store::claim_dynamic(const task_record& t, step_claim& c)
     const auto& d = t.data[i];
     if (t.status[i].definition != step_status::own_index)
         c.definition = t.status[i].definition;
-    c.name = d.name;
-    c.input = d.input;
-    c.checkpoint = d.checkpoint;
+    c.name = d.name();
+    c.input = d.input();
+    c.checkpoint = d.checkpoint();
     const auto ancestors = task_graph(*t.tmpl, t.status).ancestors(i);
     c.ancestor_results.reserve(ancestors.size());
     c.ancestor_names.reserve(ancestors.size());
@@ -96,7 +96,7 @@ std::vector<bool> store::checkpoint_steps_sync(std::span<const step_checkpoint> 
             if (!t || cp.ref.step >= t->status.size() || !extends_lease(t->status[cp.ref.step], cp.attempt))
                 continue;
             auto& d = t->data[cp.ref.step];
-            d.checkpoint = cp.data;
+            d.dynamic_data().checkpoint = cp.data;
             d.lease_until = now + cp.lease;
             out[k] = true;
         }

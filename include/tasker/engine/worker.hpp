@@ -17,13 +17,12 @@
 
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <set>
-#include <tuple>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -145,7 +144,20 @@ private:
         step_outcome outcome;
     };
     std::vector<result_to_record> results_to_record_; // finished steps waiting for record_in_groups()
-    std::set<std::tuple<task_id, std::uint32_t, std::uint32_t>> running_attempts_; // (task, step, attempt) running here
+    /// An attempt running on this worker, by task, step and attempt number.
+    struct attempt_key {
+        task_id task;
+        std::uint32_t step = 0;
+        std::uint32_t attempt = 0;
+        friend bool operator==(const attempt_key&, const attempt_key&) = default;
+    };
+    struct attempt_hash {
+        std::size_t operator()(const attempt_key& k) const noexcept
+        {
+            return std::hash<task_id>{}(k.task) ^ (std::size_t{k.step} << 32 | k.attempt) * 0x9e3779b97f4a7c15ULL;
+        }
+    };
+    boost::unordered_flat_set<attempt_key, attempt_hash> running_attempts_; // flat: no allocation per step
     bool recording_ = false;                          // record_in_groups() runs
 
     detail::waiter_list slots_;    // a running step finished
