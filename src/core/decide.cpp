@@ -323,35 +323,89 @@ private:
         return {};
     }
 
+    // What `evaluate` counts over the steps a task has.
+    struct step_tally {
+        std::uint32_t blocking_errors = 0; ///< failed steps that fail the task
+        std::uint32_t in_flight = 0;
+        std::uint32_t waiting = 0;   ///< for a retry
+        std::uint32_t satisfied = 0; ///< count as done for their dependents
+        std::uint32_t existing = 0;
+        /// Templates with batch steps: per template step, its steps enqueued, running or
+        /// waiting for a retry (the parallelism of a batch). Empty otherwise.
+        std::vector<std::uint32_t> running;
+    };
+
+    step_tally tally()
+    {
+        step_tally t;
+        if (!graph_) {
+            for (auto s : states()) {
+                t.blocking_errors += s == step_state::error;
+                t.in_flight += is_in_flight(s);
+                t.waiting += s == step_state::waiting_for_retry;
+                t.satisfied += satisfies_dependencies(s);
+            }
+            t.existing = static_cast<std::uint32_t>(states().size());
+            return t;
+        }
+        const auto& g = *graph_;
+        t.running.assign(tmpl_.steps.size(), 0);
+        for (std::uint32_t i = 0; i < states().size(); ++i) {
+            if (!steps_[i].created)
+                continue;
+            const auto s = states()[i];
+            const bool satisfied = g.satisfies(i, states());
+            ++t.existing;
+            t.blocking_errors += s == step_state::error && !satisfied && !g.failure_contained(i);
+            t.in_flight += is_in_flight(s);
+            t.waiting += s == step_state::waiting_for_retry;
+            t.satisfied += satisfied;
+            if (is_in_flight(s) || s == step_state::waiting_for_retry)
+                ++t.running[g.definition(i)];
+        }
+        return t;
+    }
+
+    // Whether pending step `i` starts now: its dependencies are met (as the template's graph,
+    // or for a template with decision or batch steps the task's graph, has them), and a batch
+    // worker's batch runs fewer workers than its parallelism.
+    bool starts_now(std::uint32_t i, step_tally& t)
+    {
+        if (!graph_)
+            return tmpl_.graph.is_ready(i, states());
+        const auto& g = *graph_;
+        if (!steps_[i].created || states()[i] != step_state::pending || !g.dependencies_met(i, states()))
+            return false;
+        if (g.step(i).type == step_type::batch_worker) {
+            const auto def = g.definition(i);
+            const auto bound = batch_policy_of(tmpl_, def).parallelism;
+            if (bound > 0 && t.running[def] >= bound)
+                return false;
+            ++t.running[def];
+        }
+        return true;
+    }
+
     // From initializing or evaluating_results: where the task goes next, and which steps
     // start. `retry_waiting` re-enqueues steps waiting for a retry whose timer may have
-    // been dropped while the task was blocked or in error.
+    // been dropped while the task was blocked or in error. Failed batch workers whose
+    // strategy contains their failure let the others go on.
     result<void> evaluate(bool retry_waiting)
     {
-        if (graph_)
-            return evaluate_dynamic(retry_waiting);
-        const auto& graph = tmpl_.graph;
-        const auto n = static_cast<std::uint32_t>(states().size());
-        std::uint32_t errors = 0, in_flight = 0, waiting = 0, satisfied = 0;
-        for (auto s : states()) {
-            errors += s == step_state::error;
-            in_flight += is_in_flight(s);
-            waiting += s == step_state::waiting_for_retry;
-            satisfied += satisfies_dependencies(s);
-        }
-
-        if (errors > 0) {
+        auto t = tally();
+        if (t.blocking_errors > 0) {
             if (auto r = move_task(task_event::permanent_failure); !r)
                 return r;
-            return in_flight == 0 ? give_up() : result<void>{};
+            return t.in_flight == 0 ? give_up() : result<void>{};
         }
-        if (satisfied == n)
+        if (t.satisfied == t.existing)
             return move_task(task_event::all_steps_successful);
 
         bool found = false;
+        const auto n = static_cast<std::uint32_t>(states().size());
         for (std::uint32_t i = 0; i < n; ++i) {
             const bool retry = retry_waiting && states()[i] == step_state::waiting_for_retry;
-            if (!retry && !graph.is_ready(i, states()))
+            if (!retry && !starts_now(i, t))
                 continue;
             if (!found) {
                 if (auto r = move_task(task_event::ready_steps_found); !r)
@@ -363,11 +417,12 @@ private:
         }
         if (found)
             return move_task(task_event::steps_enqueued);
-        if (in_flight > 0)
+        if (t.in_flight > 0)
             return move_task(task_event::no_dependencies_ready);
-        if (waiting > 0)
+        if (t.waiting > 0)
             return move_task(task_event::retry_scheduled);
-        // Unreachable for a valid graph: nothing can run and nothing failed.
+        // Nothing can run: failed batches whose failure was contained left the rest unable to
+        // finish, or (unreachable for a valid graph) nothing failed at all.
         if (auto r = move_task(task_event::permanent_failure); !r)
             return r;
         return give_up();
@@ -424,72 +479,6 @@ private:
         return no_op ? move_step(i, step_event::skip) : result<void>{};
     }
 
-    // `evaluate` for a template with decision or batch steps: over the steps that exist,
-    // dependencies as the task graph has them, at most `parallelism` workers of a batch at
-    // once, and failures of batches that do not stop the others.
-    result<void> evaluate_dynamic(bool retry_waiting)
-    {
-        const auto& g = *graph_;
-        const auto n = static_cast<std::uint32_t>(states().size());
-        std::uint32_t blocking_errors = 0, contained_errors = 0, in_flight = 0, waiting = 0, satisfied = 0,
-                      existing = 0;
-        std::vector<std::uint32_t> running(tmpl_.steps.size(), 0); // per batch_worker step
-        for (std::uint32_t i = 0; i < n; ++i) {
-            if (!steps_[i].created)
-                continue;
-            const auto s = states()[i];
-            ++existing;
-            if (s == step_state::error && !g.satisfies(i, states()))
-                ++(g.failure_contained(i) ? contained_errors : blocking_errors);
-            in_flight += is_in_flight(s);
-            waiting += s == step_state::waiting_for_retry;
-            satisfied += g.satisfies(i, states());
-            if (is_in_flight(s) || s == step_state::waiting_for_retry)
-                ++running[g.definition(i)];
-        }
-        if (blocking_errors > 0) {
-            if (auto r = move_task(task_event::permanent_failure); !r)
-                return r;
-            return in_flight == 0 ? give_up() : result<void>{};
-        }
-        if (satisfied == existing)
-            return move_task(task_event::all_steps_successful);
-
-        bool found = false;
-        for (std::uint32_t i = 0; i < n; ++i) {
-            if (!steps_[i].created)
-                continue;
-            const bool retry = retry_waiting && states()[i] == step_state::waiting_for_retry;
-            if (!retry && (states()[i] != step_state::pending || !g.dependencies_met(i, states())))
-                continue;
-            const auto def = g.definition(i);
-            if (!retry && g.step(i).type == step_type::batch_worker) {
-                const auto bound = batch_policy_of(tmpl_, def).parallelism;
-                if (bound > 0 && running[def] >= bound)
-                    continue;
-                ++running[def];
-            }
-            if (!found) {
-                if (auto r = move_task(task_event::ready_steps_found); !r)
-                    return r;
-                found = true;
-            }
-            if (auto r = enqueue(i, retry ? step_event::retry : step_event::enqueue); !r)
-                return r;
-        }
-        if (found)
-            return move_task(task_event::steps_enqueued);
-        if (in_flight > 0)
-            return move_task(task_event::no_dependencies_ready);
-        if (waiting > 0)
-            return move_task(task_event::retry_scheduled);
-        // Nothing can run: failed batches left the rest unable to finish, or (unreachable for
-        // a valid graph) nothing failed at all.
-        (void)contained_errors;
-        if (auto r = move_task(task_event::permanent_failure); !r)
-            return r;
-        return give_up();
-    }
 
     const task_template& tmpl_;
     const task_id& task_;
