@@ -75,6 +75,7 @@ std::string_view to_string(errc e) noexcept
     case errc::broker_error: return "broker error";
     case errc::timeout: return "timed out";
     case errc::shutting_down: return "shutting down";
+    case errc::invalid_request: return "invalid request";
     }
     return "unknown tasker error";
 }

@@ -40,6 +40,8 @@ enum class errc {
     broker_error,        ///< the message broker refused an operation (its reply code and text in the message)
     timeout,
     shutting_down,
+    // input (numbered after the others so existing codes keep their values)
+    invalid_request,     ///< an operation's arguments are malformed or out of range (the message says which)
 };
 
 /// The two conditions every tasker error code maps onto.

@@ -4,6 +4,7 @@
 #include <tasker/state/step_machine.hpp>
 #include <tasker/state/task_machine.hpp>
 
+#include <algorithm>
 #include <ostream>
 #include <string>
 #include <unordered_map>
@@ -17,6 +18,9 @@ void decision::clear() noexcept
     messages.clear();
     dead_letter = false;
     failed_steps.clear();
+    cause = dead_letter_cause::retries_exhausted;
+    stale_reason.clear();
+    closes_dead_letter.reset();
     created_steps.clear();
     refused_results.clear();
 }
@@ -137,11 +141,67 @@ public:
             return r;
         if (auto r = move_step(in.step, step_event::reset); !r)
             return r;
-        reset_step_ = in.step;
+        reset_steps_.push_back(in.step);
         return resume_after_operator(std::nullopt);
     }
 
+    result<void> operator()(const input::retry_failed&)
+    {
+        if (auto r = check_open_for_operator(); !r)
+            return r;
+        for (std::uint32_t i = 0; i < states().size(); ++i) {
+            if (states()[i] != step_state::error)
+                continue;
+            if (auto r = move_step(i, step_event::reset); !r)
+                return r;
+            reset_steps_.push_back(i);
+        }
+        if (reset_steps_.empty())
+            return error{errc::illegal_transition, "task is " + std::string(to_string(state_)) +
+                                                       " and none of its steps is in error: there is nothing to retry"};
+        return resume_after_operator(std::nullopt);
+    }
+
+    result<void> operator()(const input::complete_step& in)
+    {
+        if (auto r = check_step(in.step); !r)
+            return r;
+        if (auto r = check_open_for_operator(); !r)
+            return r;
+        if (const auto type = step_of(in.step).type; type == step_type::decision || type == step_type::batchable)
+            return error{errc::illegal_transition,
+                         "step '" + step_of(in.step).name + "' is a " + std::string(to_string(type)) +
+                             " step, whose result creates steps: reset it to run it again, or resolve it"};
+        if (auto r = move_step(in.step, step_event::complete_manually); !r)
+            return r;
+        return resume_after_operator(task_event::step_completed);
+    }
+
     result<void> operator()(const input::resolve_task&) { return move_task(task_event::manual_resolution); }
+
+    // A task past a lifecycle limit: every unfinished step fails with it, then it ends in
+    // error. A task that already ended is left alone (another orchestrator got there first).
+    result<void> operator()(const input::expire& in)
+    {
+        if (is_terminal(state_))
+            return {};
+        for (std::uint32_t i = 0; i < states().size(); ++i) {
+            const auto st = states()[i];
+            if (!steps_[i].created || !(is_in_flight(st) || st == step_state::waiting_for_retry))
+                continue;
+            if (auto r = move_step(i, step_event::expire); !r)
+                return r;
+            out_.failed_steps.push_back(i);
+        }
+        if (auto r = move_task(task_event::expire); !r)
+            return r;
+        out_.dead_letter = in.dead_letter;
+        out_.cause = dead_letter_cause::staleness;
+        out_.stale_reason = in.reason;
+        if (!in.dead_letter)
+            out_.failed_steps.clear();
+        return {};
+    }
 
 private:
     std::vector<step_state>& states() { return out_.working_states; }
@@ -215,6 +275,9 @@ private:
         if (!to)
             return to.error();
         out_.task_changes.push_back({state_, *to, e, next_seq_++});
+        // Reopened or resolved by hand: the investigation of its dead letter is over.
+        if (state_ == task_state::error && (e == task_event::reset || e == task_event::manual_resolution))
+            out_.closes_dead_letter = dead_letter_status::manually_resolved;
         state_ = *to;
         return {};
     }
@@ -244,7 +307,8 @@ private:
         if (auto r = move_step(i, e); !r)
             return r;
         // A step reset in this decision counts its attempts from zero again.
-        const std::uint32_t done = reset_step_ == i ? 0 : steps_[i].attempts;
+        const bool reset = std::find(reset_steps_.begin(), reset_steps_.end(), i) != reset_steps_.end();
+        const std::uint32_t done = reset ? 0 : steps_[i].attempts;
         send(outgoing_queue::worker, message_kind::step_ready, i, done + 1);
         return {};
     }
@@ -317,10 +381,22 @@ private:
         if (auto r = move_task(task_event::give_up); !r)
             return r;
         out_.dead_letter = true;
+        bool permanent = false;
         for (std::uint32_t i = 0; i < states().size(); ++i)
-            if (states()[i] == step_state::error)
+            if (states()[i] == step_state::error) {
                 out_.failed_steps.push_back(i);
+                permanent = permanent || steps_[i].last_error == error_kind::permanent || refused(i);
+            }
+        out_.cause = permanent ? dead_letter_cause::permanent_failure : dead_letter_cause::retries_exhausted;
         return {};
+    }
+
+    bool refused(std::uint32_t i) const
+    {
+        for (const auto& r : out_.refused_results)
+            if (r.first == i)
+                return true;
+        return false;
     }
 
     // What `evaluate` counts over the steps a task has.
@@ -488,7 +564,7 @@ private:
     decision& out_;
     const result_lookup& results_;
     std::optional<task_graph> graph_;
-    std::optional<std::uint32_t> reset_step_;
+    std::vector<std::uint32_t> reset_steps_; // steps an operator reset in this decision
     std::uint32_t next_seq_ = 0;
 };
 
@@ -502,73 +578,6 @@ result<void> decide(const task_template& tmpl, const task_id& task, task_state s
     if (!r)
         out.clear();
     return r;
-}
-
-std::vector<task_inputs> orchestration_inputs(std::span<const message* const> events)
-{
-    std::vector<task_inputs> out;
-    std::unordered_map<task_id, std::size_t> slot; // task -> its entry in `out`
-    for (const message* m : events) {
-        if (m->kind != message_kind::step_result && m->kind != message_kind::retry_due)
-            continue;
-        auto [it, fresh] = slot.try_emplace(m->task, out.size());
-        if (fresh)
-            out.push_back({m->task, {}});
-        auto& inputs = out[it->second].inputs;
-        if (m->kind == message_kind::retry_due) {
-            inputs.emplace_back(input::retry_due{m->step, m->attempt});
-            continue;
-        }
-        const input::step_result one{m->step, m->attempt};
-        if (!inputs.empty()) {
-            if (auto* run = std::get_if<input::step_result_batch>(&inputs.back())) {
-                run->results.push_back(one);
-                continue;
-            }
-        }
-        inputs.emplace_back(input::step_result_batch{{one}});
-    }
-    return out;
-}
-
-result<decision_input> operator_input(const task_template& tmpl, const task_id& task, const operator_action& a,
-                                      std::span<const std::string> step_names)
-{
-    const auto step_index = [&](const std::string& name) -> result<std::uint32_t> {
-        if (!step_names.empty()) {
-            for (std::uint32_t i = 0; i < step_names.size(); ++i)
-                if (!name.empty() && step_names[i] == name)
-                    return i;
-        } else if (auto i = tmpl.step_index(name)) {
-            return *i;
-        }
-        return error{errc::step_not_found, "task " + task.to_string() + " has no step '" + name + "'"};
-    };
-    if (std::holds_alternative<action::cancel>(a))
-        return input::cancel{};
-    if (const auto* resolve = std::get_if<action::resolve_step>(&a)) {
-        auto i = step_index(resolve->step);
-        if (!i)
-            return i.error();
-        return input::resolve_step{*i};
-    }
-    if (const auto* reset = std::get_if<action::reset_step>(&a)) {
-        auto i = step_index(reset->step);
-        if (!i)
-            return i.error();
-        return input::reset_step{*i};
-    }
-    return input::resolve_task{};
-}
-
-std::optional<std::pair<std::uint32_t, json_ptr>> resolved_step_result(const decision_input& in,
-                                                                        const operator_action& a)
-{
-    const auto* step = std::get_if<input::resolve_step>(&in);
-    const auto* resolve = std::get_if<action::resolve_step>(&a);
-    if (!step || !resolve)
-        return std::nullopt;
-    return std::pair{step->step, resolve->result};
 }
 
 } // namespace tasker

@@ -125,9 +125,9 @@ result<std::vector<task_created>> runtime::submit_batch(std::vector<task_request
 
 result<task_state> runtime::cancel(const task_id& id) { return detail::run_blocking(impl_->front.cancel(id)); }
 
-result<task_state> runtime::act(const task_id& id, operator_action a)
+result<task_state> runtime::act(const task_id& id, operator_action a, change_origin who)
 {
-    return detail::run_blocking(impl_->front.act(id, std::move(a)));
+    return detail::run_blocking(impl_->front.act(id, std::move(a), std::move(who)));
 }
 
 result<task_view> runtime::get(const task_id& id) { return impl_->tasks.get_task_sync(id); }

@@ -3,7 +3,6 @@
 #include "task_record.hpp"
 
 #include <tasker/core/claim_verdict.hpp>
-#include <tasker/core/dead_letter_reason.hpp>
 #include <tasker/core/replay_changes.hpp>
 #include <tasker/core/task_graph.hpp>
 #include <tasker/detail/seed_or_random.hpp>
@@ -30,7 +29,10 @@ store::store(message_sink& sink, any_clock clock, store_options options)
       retain_per_shard_(options.retain_finished == std::numeric_limits<std::size_t>::max()
                             ? options.retain_finished
                             : (options.retain_finished + shard_count - 1) / shard_count),
-      ids_(detail::seed_or_random(options.seed))
+      ids_(detail::seed_or_random(options.seed)),
+      orchestration_origin_(std::make_shared<const change_origin>(change_origin{
+          "orchestrator:" + (options.actor.empty() ? process_name() : options.actor), {}, nullptr})),
+      creation_origin_(std::make_shared<const change_origin>(change_origin{"client", {}, nullptr}))
 {
     uuid_generator seeds(detail::seed_or_random(options.seed) ^ 0x5bd1e995);
     for (std::size_t i = 0; i < shard_count; ++i)
@@ -45,7 +47,7 @@ store::shard& store::shard_of(const task_id& id) const noexcept
     return *shards_[std::hash<task_id>{}(id) >> 60 & (shard_count - 1)];
 }
 
-void store::commit(shard& sh, task_record& t, const decision& d, time_point now)
+void store::commit(shard& sh, task_record& t, const decision& d, time_point now, const origin_ptr& origin)
 {
     add_created_steps(d, t.status, [&](const created_step& c) {
         if (c.step >= t.data.size())
@@ -56,7 +58,7 @@ void store::commit(shard& sh, task_record& t, const decision& d, time_point now)
         part.input = c.input;
     });
     for (const auto& [i, f] : d.refused_results)
-        t.data[i].failure = std::make_unique<step_failure>(f);
+        t.record_failure(i, f);
     const std::uint32_t base = t.seq;
     replay_changes(
         d, t.status,
@@ -64,16 +66,19 @@ void store::commit(shard& sh, task_record& t, const decision& d, time_point now)
             --sh.state_counts[static_cast<std::size_t>(t.state)];
             ++sh.state_counts[static_cast<std::size_t>(c.to)];
             t.state = c.to;
-            t.task_transitions.push_back({base + c.seq + 1, c.from, c.to, c.event, now});
+            t.task_transitions.push_back({base + c.seq + 1, c.from, c.to, c.event, now, origin});
         },
         [&](const step_change& c) {
             if (clears_failure(c))
                 t.data[c.step].failure.reset();
-            t.step_transitions.push_back({base + c.seq + 1, c.step, t.status[c.step].attempts, c.from, c.to, c.event, now});
+            t.step_transitions.push_back(
+                {base + c.seq + 1, c.step, t.status[c.step].attempts, c.from, c.to, c.event, now, origin});
         });
     t.seq = base + static_cast<std::uint32_t>(d.task_changes.size() + d.step_changes.size());
     for (const auto& m : d.messages)
         sh.outbox.push_back({m.to == outgoing_queue::worker ? t.worker_queue : orchestration_queue(), m.msg, m.delay});
+    if (d.closes_dead_letter)
+        close_dead_letter(t.id, *d.closes_dead_letter, origin ? origin->actor : std::string(), now);
     if (d.dead_letter)
         record_dead_letter(t, d, now);
     if (!d.empty()) {
@@ -84,17 +89,6 @@ void store::commit(shard& sh, task_record& t, const decision& d, time_point now)
             ++sh.finished_total;
         }
     }
-}
-
-void store::record_dead_letter(const task_record& t, const decision& d, time_point now)
-{
-    std::vector<const step_failure*> failures;
-    for (auto i : d.failed_steps)
-        failures.push_back(t.data[i].failure.get());
-    auto summary = summarize_dead_letter(*t.tmpl, t.status, d.failed_steps, failures, t.names());
-    dead_letter dl{t.id, t.tmpl->key(), std::move(summary.reason), std::move(summary.failed_steps), now};
-    std::lock_guard lock(dead_letters_mutex_);
-    dead_letters_.push_back(std::move(dl));
 }
 
 // Forgets a shard's oldest finished tasks beyond the retention limit. A task an operator
@@ -241,7 +235,7 @@ result<task_created> store::create_locked(shard& sh, new_task& nt, const task_pl
         !r)
         return r.error();
     ++sh.state_counts[static_cast<std::size_t>(task_state::pending)];
-    commit(sh, t, sh.reused, now);
+    commit(sh, t, sh.reused, now, creation_origin_);
     sh.tasks.emplace(id, std::move(rec));
     sh.changed = true;
     return task_created{id, true};
@@ -265,14 +259,16 @@ void store::orchestrate_sync(std::span<const message> events)
             const auto results = t->results();
             for (const auto& in : inputs)
                 if (decide(*t->tmpl, t->id, t->state, t->status, in, sh.random.random(), sh.reused, results))
-                    commit(sh, *t, sh.reused, now);
+                    commit(sh, *t, sh.reused, now, orchestration_origin_);
         }
         flush(sh);
     });
 }
 
-result<task_state> store::apply_action_sync(const task_id& id, const operator_action& a)
+result<task_state> store::apply_action_sync(const task_id& id, const operator_action& a, const change_origin& who)
 {
+    if (auto r = check_operator_origin(who); !r)
+        return r.error();
     auto& sh = shard_of(id);
     std::lock_guard lock(sh.mutex);
     auto* t = sh.find(id);
@@ -287,7 +283,7 @@ result<task_state> store::apply_action_sync(const task_id& id, const operator_ac
         return r.error();
     if (auto resolved = resolved_step_result(in, a))
         t->data[resolved->first].result = std::move(resolved->second);
-    commit(sh, *t, sh.reused, clock_.now());
+    commit(sh, *t, sh.reused, clock_.now(), std::make_shared<const change_origin>(who));
     flush(sh);
     return t->state;
 }
@@ -320,6 +316,7 @@ result<task_view> store::get_task_sync(const task_id& id) const
                                         t->data[i].checkpoint()});
     v.task_transitions = t->task_transitions;
     v.step_transitions = t->step_transitions;
+    v.failures = t->failures;
     return v;
 }
 
@@ -397,7 +394,10 @@ awaitable<result<void>> store::orchestrate(std::vector<message> events)
     co_return result<void>{};
 }
 
-awaitable<result<task_state>> store::apply_action(task_id id, operator_action a) { co_return apply_action_sync(id, a); }
+awaitable<result<task_state>> store::apply_action(task_id id, operator_action a, change_origin who)
+{
+    co_return apply_action_sync(id, a, who);
+}
 
 awaitable<result<task_view>> store::get_task(task_id id) { co_return get_task_sync(id); }
 
@@ -418,14 +418,6 @@ awaitable<result<std::vector<task_summary>>> store::list_tasks(task_filter filte
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id > b.id; });
     if (out.size() > filter.limit)
         out.resize(filter.limit);
-    co_return out;
-}
-
-awaitable<result<std::vector<dead_letter>>> store::dead_letters(std::size_t limit)
-{
-    std::lock_guard lock(dead_letters_mutex_);
-    std::vector<dead_letter> out(dead_letters_.rbegin(),
-                                 dead_letters_.rbegin() + static_cast<std::ptrdiff_t>(std::min(limit, dead_letters_.size())));
     co_return out;
 }
 

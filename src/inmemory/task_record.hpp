@@ -62,6 +62,7 @@ struct store::task_record {
     std::vector<step_data> data;
     std::vector<task_transition> task_transitions;
     std::vector<step_transition> step_transitions;
+    std::vector<step_failure_record> failures; // every failed attempt's error, in order
     std::uint32_t seq = 0;
 
     task_record(task_id i, template_ptr t, queue_name q) : id(i), tmpl(std::move(t)), worker_queue(q) {}
@@ -94,13 +95,26 @@ struct store::task_record {
 
     // A compare-and-set step change made outside the decision core (claims and results):
     // the step machine decides legality; the caller has checked `from`.
-    void move_step(std::uint32_t step, step_event e, time_point now)
+    void move_step(std::uint32_t step, step_event e, time_point now, const std::shared_ptr<const change_origin>& origin)
     {
         auto& s = status[step];
         const step_state from = s.state;
         s.state = step_machine::next(from, e).value(); // callers check `from` first
-        step_transitions.push_back({++seq, step, s.attempts, from, s.state, e, now});
+        step_transitions.push_back({++seq, step, s.attempts, from, s.state, e, now, origin});
         updated_at = now;
+    }
+
+    // The step's failure is `f` now; earlier ones stay in `failures`.
+    void record_failure(std::uint32_t step, step_failure f)
+    {
+        failures.push_back({step, f});
+        data[step].failure = std::make_unique<step_failure>(std::move(f));
+    }
+
+    // When the task entered its current state.
+    time_point state_since() const noexcept
+    {
+        return task_transitions.empty() ? created_at : task_transitions.back().at;
     }
 };
 
@@ -116,6 +130,19 @@ struct store::shard {
     std::uint64_t finished_total = 0;
     std::array<std::size_t, task_state_count> state_counts{};
     uuid_generator random;          // retry jitter
+    // `worker:<owner>` per claim owner seen here: transitions share one origin per worker.
+    boost::unordered_flat_map<uuid, std::shared_ptr<const change_origin>, std::hash<uuid>> worker_origins;
+
+    const std::shared_ptr<const change_origin>& worker_origin(const uuid& owner)
+    {
+        auto it = worker_origins.find(owner);
+        if (it != worker_origins.end())
+            return it->second;
+        if (worker_origins.size() >= 4096) // workers come and go: forget the old ones
+            worker_origins.clear();
+        auto o = std::make_shared<const change_origin>(change_origin{worker_actor(owner), {}, nullptr});
+        return worker_origins.emplace(owner, std::move(o)).first->second;
+    }
 
     explicit shard(std::uint64_t seed) : random(seed) {}
 

@@ -31,9 +31,9 @@ std::vector<claim_outcome> store::claim_steps_sync(std::span<const claim_request
                 d.lease_owner = req.owner;
             }
             if (settled.failure)
-                d.failure = std::make_unique<step_failure>(std::move(*settled.failure));
+                t->record_failure(req.ref.step, std::move(*settled.failure));
             if (settled.event)
-                t->move_step(req.ref.step, *settled.event, now);
+                t->move_step(req.ref.step, *settled.event, now, sh.worker_origin(req.owner));
             if (settled.to_orchestration) {
                 sh.outbox.push_back({orchestration_queue(), *settled.to_orchestration, {}});
                 sh.changed = true;
@@ -137,10 +137,10 @@ std::vector<record_status> store::record_results_sync(std::span<step_outcome> ou
                 continue; // too late: nothing is written, `ignored`
             auto& d = t->data[o.ref.step];
             if (settled->failure)
-                d.failure = std::make_unique<step_failure>(std::move(*settled->failure));
+                t->record_failure(o.ref.step, std::move(*settled->failure));
             else
                 d.result = std::move(o.result);
-            t->move_step(o.ref.step, settled->event, now);
+            t->move_step(o.ref.step, settled->event, now, sh.worker_origin(d.lease_owner));
             sh.outbox.push_back({orchestration_queue(), settled->to_orchestration, {}});
             sh.changed = true;
             out[k] = record_status::recorded;

@@ -18,6 +18,7 @@ constexpr std::array<std::string_view, task_event_count> task_event_names{
     "start",          "ready_steps_found", "steps_enqueued",       "step_completed",    "step_failed",
     "no_dependencies_ready", "retry_scheduled", "retry_ready",     "all_steps_successful", "permanent_failure",
     "give_up",        "failures_resolved", "manual_resolution",    "cancel",            "reset",
+    "expire",
 };
 
 constexpr std::array<std::string_view, step_state_count> step_state_names{
@@ -28,6 +29,7 @@ constexpr std::array<std::string_view, step_state_count> step_state_names{
 constexpr std::array<std::string_view, step_event_count> step_event_names{
     "enqueue", "claim",  "succeed", "fail",   "complete", "wait_for_retry", "retry",
     "give_up", "cancel", "resolve", "reset",  "create",   "refuse",         "skip",
+    "expire",  "complete_manually",
 };
 
 template <class Enum, std::size_t N>

@@ -4,7 +4,7 @@
 
 #include "msm_support.hpp"
 
-#include <boost/mpl/vector/vector30.hpp>
+#include <boost/mpl/vector/vector40.hpp>
 
 #include <string>
 
@@ -27,7 +27,7 @@ struct step_machine_def : ms::rejecting_front<step_machine_def> {
     using initial_state = st<ss::pending>;
 
     // clang-format off
-    struct transition_table : boost::mpl::vector26<
+    struct transition_table : boost::mpl::vector38<
         //  from                                          event                  to
         Row<st<ss::pending>,                             ev<se::enqueue>,        st<ss::enqueued>>,
         Row<st<ss::pending>,                             ev<se::cancel>,         st<ss::cancelled>>,
@@ -60,7 +60,24 @@ struct step_machine_def : ms::rejecting_front<step_machine_def> {
 
         Row<st<ss::error>,                               ev<se::reset>,          st<ss::pending>>,
         Row<st<ss::error>,                               ev<se::cancel>,         st<ss::cancelled>>,
-        Row<st<ss::error>,                               ev<se::resolve>,        st<ss::resolved_manually>>
+        Row<st<ss::error>,                               ev<se::resolve>,        st<ss::resolved_manually>>,
+
+        // Its task passed a lifecycle limit: an unfinished step fails with it, for an operator
+        // to reset (a late result of the attempt then finds it no longer in progress).
+        Row<st<ss::enqueued>,                            ev<se::expire>,         st<ss::error>>,
+        Row<st<ss::in_progress>,                         ev<se::expire>,         st<ss::error>>,
+        Row<st<ss::enqueued_for_orchestration>,          ev<se::expire>,         st<ss::error>>,
+        Row<st<ss::enqueued_as_error_for_orchestration>, ev<se::expire>,         st<ss::error>>,
+        Row<st<ss::waiting_for_retry>,                   ev<se::expire>,         st<ss::error>>,
+
+        // An operator completes a step by hand with a result its dependents read.
+        Row<st<ss::pending>,                             ev<se::complete_manually>, st<ss::complete>>,
+        Row<st<ss::enqueued>,                            ev<se::complete_manually>, st<ss::complete>>,
+        Row<st<ss::in_progress>,                         ev<se::complete_manually>, st<ss::complete>>,
+        Row<st<ss::enqueued_for_orchestration>,          ev<se::complete_manually>, st<ss::complete>>,
+        Row<st<ss::enqueued_as_error_for_orchestration>, ev<se::complete_manually>, st<ss::complete>>,
+        Row<st<ss::waiting_for_retry>,                   ev<se::complete_manually>, st<ss::complete>>,
+        Row<st<ss::error>,                               ev<se::complete_manually>, st<ss::complete>>
     > {};
     // clang-format on
 };

@@ -4,7 +4,7 @@
 
 #include "msm_support.hpp"
 
-#include <boost/mpl/vector/vector40.hpp>
+#include <boost/mpl/vector/vector50.hpp>
 
 #include <string>
 
@@ -27,7 +27,7 @@ struct task_machine_def : ms::rejecting_front<task_machine_def> {
     using initial_state = st<ts::pending>;
 
     // clang-format off
-    struct transition_table : boost::mpl::vector33<
+    struct transition_table : boost::mpl::vector41<
         //  from                               event                         to
         Row<st<ts::pending>,                  ev<te::start>,                st<ts::initializing>>,
         Row<st<ts::pending>,                  ev<te::cancel>,               st<ts::cancelled>>,
@@ -69,7 +69,17 @@ struct task_machine_def : ms::rejecting_front<task_machine_def> {
         Row<st<ts::blocked_by_failures>,      ev<te::cancel>,               st<ts::cancelled>>,
 
         Row<st<ts::error>,                    ev<te::reset>,                st<ts::pending>>,
-        Row<st<ts::error>,                    ev<te::manual_resolution>,    st<ts::resolved_manually>>
+        Row<st<ts::error>,                    ev<te::manual_resolution>,    st<ts::resolved_manually>>,
+
+        // Staleness: a task that stays too long anywhere short of its end gives up.
+        Row<st<ts::pending>,                  ev<te::expire>,               st<ts::error>>,
+        Row<st<ts::initializing>,             ev<te::expire>,               st<ts::error>>,
+        Row<st<ts::enqueuing_steps>,          ev<te::expire>,               st<ts::error>>,
+        Row<st<ts::steps_in_process>,         ev<te::expire>,               st<ts::error>>,
+        Row<st<ts::evaluating_results>,       ev<te::expire>,               st<ts::error>>,
+        Row<st<ts::waiting_for_dependencies>, ev<te::expire>,               st<ts::error>>,
+        Row<st<ts::waiting_for_retry>,        ev<te::expire>,               st<ts::error>>,
+        Row<st<ts::blocked_by_failures>,      ev<te::expire>,               st<ts::error>>
     > {};
     // clang-format on
 };

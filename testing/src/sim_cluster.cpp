@@ -130,7 +130,7 @@ result<task_created> sim_cluster::submit(task_request r)
 
 result<task_state> sim_cluster::act(const task_id& id, operator_action a)
 {
-    return store_->apply_action_sync(id, a);
+    return store_->apply_action_sync(id, a, change_origin{"operator:simulation", {}, nullptr});
 }
 
 result<task_view> sim_cluster::get(const task_id& id) const { return store_->get_task_sync(id); }

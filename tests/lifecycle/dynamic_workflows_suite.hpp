@@ -307,7 +307,7 @@ void isolated_batch_reruns_after_a_reset()
     CHECK(t->step("total")->state == step_state::pending);
 
     broken = false;
-    REQUIRE(rt.act(id->id, action::reset_step{"process_002"}));
+    REQUIRE(rt.act(id->id, action::reset_step{"process_002"}, change_origin{"operator:test", "fixed the input", nullptr}));
     t = rt.wait(id->id, 30s);
     REQUIRE(t);
     INFO(format_timeline(*t));

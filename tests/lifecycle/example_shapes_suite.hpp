@@ -108,11 +108,13 @@ void permanent_failure_ends_in_error()
     CHECK(t.step("process_payment")->state == step_state::error);
     CHECK(t.step("process_payment")->attempts == 1);
     CHECK(t.step("ship_order")->state == step_state::pending);
-    auto dls = detail::run_blocking(d.rt.task_store().dead_letters(10));
-    REQUIRE(dls);
-    REQUIRE(dls->size() == 1);
-    CHECK((*dls)[0].failed_steps == std::vector<std::string>{"process_payment"});
-    CHECK((*dls)[0].reason == "step 'process_payment' failed after 1 attempt (permanent): card declined by issuer");
+    auto page = detail::run_blocking(d.rt.task_store().dead_letters({}));
+    REQUIRE(page);
+    const auto& dls = page->entries;
+    REQUIRE(dls.size() == 1);
+    CHECK(dls[0].failed_steps == std::vector<std::string>{"process_payment"});
+    CHECK(dls[0].reason == "step 'process_payment' failed after 1 attempt (permanent): card declined by issuer");
+    CHECK(dls[0].cause == dead_letter_cause::permanent_failure);
     check_history_is_legal(t);
 }
 

@@ -25,6 +25,10 @@
 #include <thread>
 
 using namespace tasker;
+
+namespace {
+const change_origin by_operator{"operator:test", "a test", nullptr};
+}
 using namespace std::chrono_literals;
 
 namespace {
@@ -321,7 +325,7 @@ TEST_CASE("postgres store: a write refused after taking its locks leaves no tran
     const auto before = test::await_value(tasks.get_task(id));
 
     // Resolving a task that has not failed is refused by the decision core, under the lock.
-    const auto refused = blocking(tasks.apply_action(id, action::resolve_task{}));
+    const auto refused = blocking(tasks.apply_action(id, action::resolve_task{}, by_operator));
     REQUIRE_FALSE(refused);
     CHECK(refused.error() == errc::illegal_transition);
 
@@ -526,13 +530,13 @@ TEST_CASE("postgres store: a wait for a task ends when another process ends it, 
         woke_at = waiting.version();
     });
     // Another task ends: heard (the version moves), and the waiter sleeps on.
-    REQUIRE(test::await_value(elsewhere.apply_action(other, action::cancel{})) == task_state::cancelled);
+    REQUIRE(test::await_value(elsewhere.apply_action(other, action::cancel{}, by_operator)) == task_state::cancelled);
     const auto give_up = std::chrono::steady_clock::now() + 60s;
     while (waiting.version() == seen && std::chrono::steady_clock::now() < give_up)
         std::this_thread::yield();
     const auto other_heard = waiting.version();
     REQUIRE(other_heard > seen);
-    REQUIRE(test::await_value(elsewhere.apply_action(mine, action::cancel{})) == task_state::cancelled);
+    REQUIRE(test::await_value(elsewhere.apply_action(mine, action::cancel{}, by_operator)) == task_state::cancelled);
     waiter.join();
     CHECK(woke_at > other_heard); // woken by its own task's end, not the other's
     CHECK(std::chrono::steady_clock::now() - asked < 60s);
@@ -575,8 +579,8 @@ TEST_CASE("postgres store: a commit that ends tasks names them, others do not no
     // A claim ends no task; each cancel ends one, in a commit of its own.
     std::vector<claim_request> claim{{{a, 0}, 1, 30s}};
     REQUIRE(test::await_value(tasks.claim_steps(std::move(claim)))[0].status == claim_status::claimed);
-    REQUIRE(test::await_value(tasks.apply_action(a, action::cancel{})) == task_state::cancelled);
-    REQUIRE(test::await_value(tasks.apply_action(b, action::cancel{})) == task_state::cancelled);
+    REQUIRE(test::await_value(tasks.apply_action(a, action::cancel{}, by_operator)) == task_state::cancelled);
+    REQUIRE(test::await_value(tasks.apply_action(b, action::cancel{}, by_operator)) == task_state::cancelled);
     for (int waited = 0; heard < 2 && waited < 30; ++waited)
         listening.await_notification(1, 0);
     // All three commits are done: whatever they sent has arrived by the end of a statement.

@@ -73,7 +73,7 @@ TEMPLATE_TEST_CASE("workflows on postgres: diamonds on two nodes run each step o
                   }) == 1);
         }
     }
-    CHECK(detail::run_blocking(nodes[0]->task_store().dead_letters(10)).value().empty());
+    CHECK(detail::run_blocking(nodes[0]->task_store().dead_letters({})).value().entries.empty());
     std::uint64_t succeeded = 0;
     for (auto& node : nodes) {
         node->stop(1s);

@@ -20,6 +20,11 @@ struct deployment_settings {
     std::size_t max_result_bytes = 0;
     /// When set: the runtime's logger (a test may act on what it logs).
     std::optional<logger> log;
+    /// When set: virtual time for the orchestrator (the whole runtime, when embedded), which
+    /// then judges staleness by it.
+    std::optional<any_clock> clock;
+    /// When set: the orchestrator's staleness passes.
+    std::optional<staleness_config> staleness;
 
     /// Applies every setting to the options of a runtime (embedded or PostgreSQL).
     template <class Options>
@@ -36,6 +41,15 @@ struct deployment_settings {
             o.worker.max_result_bytes = max_result_bytes;
         if (log)
             o.log = *log;
+        if (staleness)
+            o.orchestrator.staleness = *staleness;
+        if (clock) {
+            if constexpr (requires { o.orchestrator_clock; })
+                o.orchestrator_clock = *clock;
+            else
+                o.clock = *clock;
+            o.orchestrator.staleness.use_orchestrator_clock = true;
+        }
     }
 };
 

@@ -8,6 +8,8 @@
 #include <tasker/retry/error_kind.hpp>
 #include <tasker/state/step_state.hpp>
 #include <tasker/state/task_state.hpp>
+#include <tasker/store/change_origin.hpp>
+#include <tasker/store/dead_letter.hpp>
 #include <tasker/store/operator_action.hpp>
 #include <tasker/store/step_outcome.hpp>
 
@@ -106,10 +108,17 @@ struct cancel {};                                        ///< operator or client
 struct resolve_step { std::uint32_t step; };             ///< operator marks a step done by hand
 struct reset_step { std::uint32_t step; };               ///< operator sends a failed step back to pending
 struct resolve_task {};                                  ///< operator closes a failed task by hand
+struct complete_step { std::uint32_t step; };            ///< operator completes a step by hand, with a result
+struct retry_failed {};                                  ///< operator resets every step in error
+/// The task passed a lifecycle limit (see `judge_staleness`): its unfinished steps fail and
+/// it ends in error, with a dead-letter entry when `dead_letter` (action `dlq`). `reason`
+/// says which limit, for the entry.
+struct expire { bool dead_letter = true; std::string reason; };
 } // namespace input
 
 using decision_input = std::variant<input::start, input::step_result, input::step_result_batch, input::retry_due,
-                                    input::cancel, input::resolve_step, input::reset_step, input::resolve_task>;
+                                    input::cancel, input::resolve_step, input::reset_step, input::resolve_task,
+                                    input::complete_step, input::retry_failed, input::expire>;
 
 /// What a store must commit, atomically, for one input: state changes in order, then the
 /// messages they cause. Reuse one `decision` across calls: `decide` clears it and keeps
@@ -118,9 +127,15 @@ struct decision {
     std::vector<task_change> task_changes;
     std::vector<step_change> step_changes;
     std::vector<outgoing_message> messages;
-    /// The task gave up (ended in error): record a dead-letter entry naming `failed_steps`.
+    /// The task gave up (ended in error): record a dead-letter entry naming `failed_steps`,
+    /// for `cause` (and, for staleness, `stale_reason`: the limit passed).
     bool dead_letter = false;
     std::vector<std::uint32_t> failed_steps;
+    dead_letter_cause cause = dead_letter_cause::retries_exhausted;
+    std::string stale_reason;
+    /// The task left `error` or was cancelled or resolved: its open dead-letter entry closes
+    /// with this status (see `closing_status`).
+    std::optional<dead_letter_status> closes_dead_letter;
     /// Steps an outcome created (in step order), added before `step_changes` apply.
     std::vector<created_step> created_steps;
     /// Steps whose recorded result was refused (a wrong decision or batch outcome), with the
@@ -194,10 +209,14 @@ void apply_step_change(step_status& s, const step_change& c) noexcept;
 /// step starts over).
 constexpr bool clears_failure(const step_change& c) noexcept { return c.event == step_event::reset; }
 
-/// The result an operator's action gives a step: for `action::resolve_step`, the step's index
-/// (as `in`, made by `operator_input`, names it) and the result the operator supplied. None
-/// for any other action.
+/// The result an operator's action gives a step: for `action::resolve_step` and
+/// `action::complete_step`, the step's index (as `in`, made by `operator_input`, names it) and
+/// the result the operator supplied. None for any other action.
 std::optional<std::pair<std::uint32_t, json_ptr>> resolved_step_result(const decision_input& in,
                                                                         const operator_action& a);
+
+/// Whether `who` may stand behind an operator action: an actor is named, and actor and reason
+/// fit their caps. `errc::invalid_request` saying what is wrong otherwise.
+result<void> check_operator_origin(const change_origin& who);
 
 } // namespace tasker

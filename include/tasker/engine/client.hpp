@@ -25,6 +25,8 @@ struct task_request {
 struct client_options {
     /// Largest accepted task context, serialised.
     std::size_t max_context_bytes = 1 << 20;
+    /// Recorded as the actor of what this client does on its own (`cancel`).
+    std::string actor = "client";
 };
 
 /// The submitting side of tasker: registers templates, submits tasks (validating their
@@ -54,7 +56,9 @@ public:
     awaitable<result<std::vector<task_created>>> submit_batch(std::vector<task_request> rs);
 
     awaitable<result<task_state>> cancel(task_id id);
-    awaitable<result<task_state>> act(task_id id, operator_action a);
+    /// An operator's action on a task, recorded with `who` (an actor is required; see
+    /// `check_operator_origin`).
+    awaitable<result<task_state>> act(task_id id, operator_action a, change_origin who);
     awaitable<result<task_view>> get(task_id id);
 
     /// The task once it reaches a terminal state, or `errc::timeout` at `deadline`.

@@ -19,6 +19,22 @@
 
 namespace tasker {
 
+/// How an orchestrator looks for tasks past their lifecycle limits (`task_store::sweep_stale`).
+struct staleness_config {
+    /// Time between passes; zero turns staleness detection off in this orchestrator.
+    duration interval = std::chrono::seconds(30);
+    /// Tasks handled per pass, the most overdue first; a pass that fills it runs again at once.
+    std::size_t batch = 100;
+    /// Log what each pass would do, and change nothing.
+    bool dry_run = false;
+    /// Limits for templates that set none (a template's own limit wins, per limit). None by
+    /// default: only templates with a `lifecycle:` are watched.
+    lifecycle_limits defaults{};
+    /// Judge by this orchestrator's clock instead of the store's (the database server's for
+    /// PostgreSQL): for tests on virtual time.
+    bool use_orchestrator_clock = false;
+};
+
 struct orchestrator_config {
     /// Messages read and processed per store call.
     std::size_t batch_size = 64;
@@ -28,6 +44,7 @@ struct orchestrator_config {
     duration poll_interval = std::chrono::seconds(1);
     std::string name = "orchestrator";
     logger log;
+    staleness_config staleness{};
 };
 
 /// Moves tasks forward: reads step results and retry timers from the orchestration queue
@@ -54,6 +71,10 @@ public:
     };
     counters stats() const { return {batches_.load(), messages_.load()}; }
 
+    /// One staleness pass now (see `staleness_config`), as the orchestrator runs them: what
+    /// it found, each task acted on unless the pass is a dry run.
+    awaitable<result<std::vector<stale_task>>> sweep_stale_once();
+
 private:
     /// The body of `run()`, on the strand.
     awaitable<result<void>> run_on_strand();
@@ -66,6 +87,10 @@ private:
     /// queues (`queue_reading_store`; it archives what it read, nothing left to ack), else a
     /// broker read and the store's `process`.
     awaitable<result<processed>> read_and_process(queue_name q);
+    /// Serves the orchestration queue until stopped.
+    awaitable<void> serve(queue_name q);
+    /// Staleness passes every `staleness.interval` until stopped.
+    awaitable<void> maintain();
     awaitable<void> sleep_for(duration d);
 
     asio::strand<asio::any_io_executor> strand_;

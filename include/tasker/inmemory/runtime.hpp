@@ -80,7 +80,7 @@ public:
     /// Many tasks at once, all or none (see `client::submit_batch`).
     result<std::vector<task_created>> submit_batch(std::vector<task_request> rs);
     result<task_state> cancel(const task_id& id);
-    result<task_state> act(const task_id& id, operator_action a);
+    result<task_state> act(const task_id& id, operator_action a, change_origin who);
     result<task_view> get(const task_id& id);
     /// The task once it is in a terminal state; `errc::timeout` after `timeout`.
     result<task_view> wait(const task_id& id, duration timeout);

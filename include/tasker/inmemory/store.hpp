@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,6 +33,8 @@ struct store_options {
     /// memory (the limit applies per shard, divided evenly). Dead letters are kept
     /// regardless. The default keeps everything.
     std::size_t retain_finished = std::numeric_limits<std::size_t>::max();
+    /// Recorded on the transitions orchestration makes; empty: `orchestrator:<host>/<pid>`.
+    std::string actor;
 };
 
 /// The embedded store: every task, step and transition in process memory. Tasks are spread
@@ -59,11 +62,15 @@ public:
     awaitable<result<std::vector<bool>>> extend_leases(std::vector<lease_extension> exts);
     awaitable<result<std::vector<record_status>>> record_results(std::vector<step_outcome> outcomes);
     awaitable<result<void>> orchestrate(std::vector<message> events);
-    awaitable<result<task_state>> apply_action(task_id id, operator_action a);
+    awaitable<result<task_state>> apply_action(task_id id, operator_action a, change_origin who);
     awaitable<result<task_view>> get_task(task_id id);
     awaitable<result<std::vector<task_summary>>> list_tasks(task_filter filter);
-    awaitable<result<std::vector<dead_letter>>> dead_letters(std::size_t limit);
     awaitable<result<std::vector<bool>>> checkpoint_steps(std::vector<step_checkpoint> cps);
+    awaitable<result<std::vector<stale_task>>> sweep_stale(staleness_sweep sweep);
+    awaitable<result<dead_letter_page>> dead_letters(dead_letter_filter filter);
+    awaitable<result<dead_letter>> dead_letter_of(task_id id);
+    awaitable<result<tasker::dead_letter_counts>> dead_letter_counts();
+    awaitable<result<dead_letter>> update_dead_letter(std::uint64_t entry, dead_letter_update update);
 
     // The operations above, done on the calling thread before they return (`_sync`): what the
     // coroutines call, and what single-threaded callers (the embedded runtime, tests) use.
@@ -76,8 +83,9 @@ public:
     std::vector<bool> checkpoint_steps_sync(std::span<const step_checkpoint> cps);
     std::vector<record_status> record_results_sync(std::span<step_outcome> outcomes);
     void orchestrate_sync(std::span<const message> events);
-    result<task_state> apply_action_sync(const task_id& id, const operator_action& a);
+    result<task_state> apply_action_sync(const task_id& id, const operator_action& a, const change_origin& who);
     result<task_view> get_task_sync(const task_id& id) const;
+    result<std::vector<stale_task>> sweep_stale_sync(const staleness_sweep& sweep);
 
     /// Suspends until some task changes state after `version()` returned `seen`, or until
     /// `deadline`. Lets callers wait for a task to finish without polling.
@@ -108,9 +116,13 @@ private:
     result<task_placement> place(const new_task& t) const;
     result<task_created> create_locked(shard& sh, new_task& t, const task_placement& rt, const task_id& id,
                                        time_point now);
-    void commit(shard& sh, task_record& t, const decision& d, time_point now);
+    using origin_ptr = std::shared_ptr<const change_origin>;
+    void commit(shard& sh, task_record& t, const decision& d, time_point now, const origin_ptr& origin);
     static void claim_dynamic(const task_record& t, step_claim& c);
     void record_dead_letter(const task_record& t, const decision& d, time_point now);
+    void close_dead_letter(const task_id& task, dead_letter_status status, const std::string& actor, time_point now);
+    /// Judges one task of `sh` against `sweep` at `now`, expiring it unless dry-running.
+    std::optional<stale_task> sweep_one(shard& sh, task_record& t, const staleness_sweep& sweep, time_point now);
     void flush(shard& sh);
     void evict_finished(shard& sh);
 
@@ -130,8 +142,13 @@ private:
     std::mutex evicted_identities_mutex_;
     std::vector<std::string> evicted_identities_;
 
+    origin_ptr orchestration_origin_; // `orchestrator:<actor>`
+    origin_ptr creation_origin_;      // `client`
+
+    // The dead-letter queue: entries by id (id - 1 is the index), and each task's latest.
     mutable std::mutex dead_letters_mutex_;
     std::vector<dead_letter> dead_letters_;
+    boost::unordered_flat_map<task_id, std::size_t, std::hash<task_id>> latest_dead_letter_;
 
     detail::waiter_list changes_;
 };

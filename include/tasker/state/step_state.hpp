@@ -40,9 +40,11 @@ enum class step_event : std::uint8_t {
     create,         ///< a decision or batchable step's outcome created the step (pending stays pending)
     refuse,         ///< the attempt's result is refused: a wrong decision or batch outcome
     skip,           ///< a step with nothing to do completes without running (a no-op batch worker)
+    expire,         ///< its task passed a lifecycle limit while the step was unfinished
+    complete_manually, ///< an operator completed the step by hand, with a result its dependents read
 };
 
-inline constexpr std::size_t step_event_count = 14;
+inline constexpr std::size_t step_event_count = 16;
 
 std::string_view to_string(step_state s) noexcept;
 std::string_view to_string(step_event e) noexcept;

@@ -43,9 +43,10 @@ enum class task_event : std::uint8_t {
     manual_resolution,     ///< an operator resolved the whole task
     cancel,
     reset,                 ///< an operator restarts a task that ended in error
+    expire,                ///< the task passed a lifecycle limit (staleness): it ends in error
 };
 
-inline constexpr std::size_t task_event_count = 15;
+inline constexpr std::size_t task_event_count = 16;
 
 std::string_view to_string(task_state s) noexcept;
 std::string_view to_string(task_event e) noexcept;

@@ -6,13 +6,17 @@
 #include <tasker/model/task_template.hpp>
 #include <tasker/model/template_key.hpp>
 #include <tasker/store/new_task.hpp>
+#include <tasker/store/change_origin.hpp>
+#include <tasker/store/dead_letter.hpp>
 #include <tasker/store/operator_action.hpp>
+#include <tasker/store/staleness_sweep.hpp>
 #include <tasker/store/step_claim.hpp>
 #include <tasker/store/step_outcome.hpp>
 #include <tasker/store/task_view.hpp>
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace tasker {
@@ -45,18 +49,35 @@ namespace tasker {
 /// 7. `s.orchestrate(events)`: for each `step_result` / `retry_due` message, under a per-task
 ///    lock, run the decision core and commit its changes and messages atomically.
 ///    Duplicates and late messages are no-ops.
-/// 8. `s.apply_action(id, a)`: an operator action through the decision core; the new task
-///    state, or why the action is not possible now.
-/// 9. `s.get_task(id)`, `s.list_tasks(filter)`, `s.dead_letters(limit)`: queries.
+/// 8. `s.apply_action(id, a, who)`: an operator action through the decision core, its
+///    transitions recorded with `who` (`check_operator_origin`); the new task state, or why
+///    the action is not possible now. Reopening or resolving a task in error closes its open
+///    dead-letter entry as `manually_resolved` by `who.actor`.
+/// 9. `s.get_task(id)` (with every transition's origin and every failed attempt's error),
+///    `s.list_tasks(filter)`: queries.
 /// 10. `s.checkpoint_steps(cps)`: per checkpoint, if the attempt is still the caller's (as 5),
 ///    store its data as the step's checkpoint and extend its lease, atomically; true then.
 ///    A later claim of the step carries the last checkpoint.
+/// 11. `s.sweep_stale(sweep)`: finds tasks past (or, per `report_from`, near) a lifecycle
+///    limit (`judge_staleness`), the most overdue first, and unless `dry_run` expires those
+///    past one whose action is not `none` (`input::expire`), each under its task lock and
+///    judged again there, so concurrent passes handle each task once.
+/// 12. `s.dead_letters(f)`: a page of the dead-letter queue (`check_dead_letter_filter`);
+///    `s.dead_letter_of(id)`: the task's latest entry (`errc::task_not_found` if it has none);
+///    `s.dead_letter_counts()`: entries by cause and status.
+/// 13. `s.update_dead_letter(entry, u)`: an investigator's status change or note
+///    (`check_dead_letter_update`, `apply_dead_letter_update`); the entry as it is now, or
+///    `errc::task_not_found` for an unknown entry.
+/// Every change records its origin on the transitions it writes: claims and results their
+/// worker (`worker:<owner>`), orchestration the store's `actor` setting.
 template <class S>
 concept task_store = requires(S& s, task_template t, template_ref ref, new_task nt, std::vector<new_task> batch,
                               std::vector<claim_request> claims,
                               std::vector<lease_extension> leases, std::vector<step_outcome> outcomes,
                               std::vector<message> events, task_id id, operator_action a, task_filter filter,
-                              std::size_t limit, std::vector<step_checkpoint> checkpoints) {
+                              std::vector<step_checkpoint> checkpoints, change_origin who,
+                              staleness_sweep sweep, dead_letter_filter dlf, std::uint64_t entry,
+                              dead_letter_update update) {
     { s.register_template(t) } -> std::same_as<awaitable<result<template_ptr>>>;
     { s.find_template(ref) } -> std::same_as<awaitable<result<template_ptr>>>;
     { s.list_templates() } -> std::same_as<awaitable<result<std::vector<template_ptr>>>>;
@@ -66,11 +87,15 @@ concept task_store = requires(S& s, task_template t, template_ref ref, new_task 
     { s.extend_leases(leases) } -> std::same_as<awaitable<result<std::vector<bool>>>>;
     { s.record_results(outcomes) } -> std::same_as<awaitable<result<std::vector<record_status>>>>;
     { s.orchestrate(events) } -> std::same_as<awaitable<result<void>>>;
-    { s.apply_action(id, a) } -> std::same_as<awaitable<result<task_state>>>;
+    { s.apply_action(id, a, who) } -> std::same_as<awaitable<result<task_state>>>;
     { s.get_task(id) } -> std::same_as<awaitable<result<task_view>>>;
     { s.list_tasks(filter) } -> std::same_as<awaitable<result<std::vector<task_summary>>>>;
-    { s.dead_letters(limit) } -> std::same_as<awaitable<result<std::vector<dead_letter>>>>;
     { s.checkpoint_steps(checkpoints) } -> std::same_as<awaitable<result<std::vector<bool>>>>;
+    { s.sweep_stale(sweep) } -> std::same_as<awaitable<result<std::vector<stale_task>>>>;
+    { s.dead_letters(dlf) } -> std::same_as<awaitable<result<dead_letter_page>>>;
+    { s.dead_letter_of(id) } -> std::same_as<awaitable<result<dead_letter>>>;
+    { s.dead_letter_counts() } -> std::same_as<awaitable<result<dead_letter_counts>>>;
+    { s.update_dead_letter(entry, update) } -> std::same_as<awaitable<result<dead_letter>>>;
 };
 
 } // namespace tasker

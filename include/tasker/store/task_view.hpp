@@ -6,9 +6,12 @@
 #include <tasker/model/uuid.hpp>
 #include <tasker/state/step_state.hpp>
 #include <tasker/state/task_state.hpp>
+#include <tasker/store/change_origin.hpp>
+#include <tasker/store/dead_letter.hpp>
 #include <tasker/store/step_outcome.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,12 +21,17 @@ namespace tasker {
 
 /// One row of a task's append-only history. `seq` orders task and step transitions of a
 /// task together.
+/// `origin` says who made the change and why (null: not recorded); rows of one change share it.
 struct task_transition {
     std::uint32_t seq = 0;
     task_state from;
     task_state to;
     task_event event;
     time_point at;
+    std::shared_ptr<const change_origin> origin;
+
+    const std::string& actor() const noexcept;
+    const std::string& reason() const noexcept;
 };
 
 struct step_transition {
@@ -34,6 +42,28 @@ struct step_transition {
     step_state to;
     step_event event;
     time_point at;
+    std::shared_ptr<const change_origin> origin;
+
+    const std::string& actor() const noexcept;
+    const std::string& reason() const noexcept;
+};
+
+/// One attempt of a step as its history tells it: when it was claimed and by whom, how it
+/// ended and how long it ran. Every attempt is kept, not only the last.
+struct step_attempt {
+    std::uint32_t step = 0;
+    std::uint32_t number = 0;          ///< 1, 2, ... (counted again from 1 after a reset)
+    std::string worker;                ///< the claim's actor (`worker:<owner>`)
+    time_point started_at;
+    std::optional<time_point> ended_at; ///< none: still running, or lost without a result
+    /// Where the attempt ended: `succeed`, `fail`, `expire`, `cancel`, ...; none while running.
+    std::optional<step_event> outcome;
+    std::optional<step_failure> failure; ///< the error it failed with, when the store kept it
+
+    std::optional<duration> elapsed() const
+    {
+        return ended_at ? std::optional<duration>(*ended_at - started_at) : std::nullopt;
+    }
 };
 
 struct step_view {
@@ -44,6 +74,12 @@ struct step_view {
     json_ptr result;
     std::optional<step_failure> last_error;
     json_ptr checkpoint; ///< a batch worker's last `batch_checkpoint`; null: none
+};
+
+/// A failed attempt's error, kept with the step and attempt it belongs to.
+struct step_failure_record {
+    std::uint32_t step = 0;
+    step_failure failure; ///< `failure.attempt` is the attempt's number
 };
 
 /// A task as stored: state, steps and full history. For queries, tests and operators.
@@ -60,8 +96,16 @@ struct task_view {
     std::vector<task_transition> task_transitions;
     std::vector<step_transition> step_transitions;
 
+    /// Failures of earlier attempts (a step's `last_error` is its latest), in the order they
+    /// happened: with the history, every attempt's outcome (see `attempts`).
+    std::vector<step_failure_record> failures;
+
     /// The step called `name`, or nullptr.
     const step_view* step(std::string_view name) const noexcept;
+
+    /// Every attempt of step `step` (all steps when none), in the order they started, read
+    /// off the history and the recorded failures.
+    std::vector<step_attempt> attempts(std::optional<std::uint32_t> step = std::nullopt) const;
 };
 
 /// A line of a task listing.
@@ -78,15 +122,6 @@ struct task_filter {
     std::optional<std::string> namespace_name;
     std::optional<task_state> state;
     std::size_t limit = 100;
-};
-
-/// A task that ended in error, kept for an operator to investigate.
-struct dead_letter {
-    task_id task;
-    template_key key;
-    std::string reason;                    ///< which steps failed and their last error
-    std::vector<std::string> failed_steps;
-    time_point at;
 };
 
 } // namespace tasker

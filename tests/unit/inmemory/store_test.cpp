@@ -8,6 +8,10 @@
 #include <atomic>
 
 using namespace tasker;
+
+namespace {
+const change_origin by_operator{"operator:test", "a test", nullptr};
+}
 using namespace std::chrono_literals;
 
 namespace {
@@ -200,22 +204,22 @@ TEST_CASE_METHOD(fixture, "in-memory store: heartbeats keep a step; they fail on
     CHECK(store.extend_leases_sync(std::span(&ext, 1))[0]);
     clock.advance(8s);
     CHECK(claim(id, 0, 1).status == claim_status::busy); // 16 s after the claim, still held
-    REQUIRE(store.apply_action_sync(id, action::cancel{}));
+    REQUIRE(store.apply_action_sync(id, action::cancel{}, by_operator));
     CHECK_FALSE(store.extend_leases_sync(std::span(&ext, 1))[0]);
 }
 
 TEST_CASE_METHOD(fixture, "in-memory store: operator actions and their errors", "[unit][inmemory][store]")
 {
     const auto id = create();
-    auto missing = store.apply_action_sync(uuid{}, action::cancel{});
+    auto missing = store.apply_action_sync(uuid{}, action::cancel{}, by_operator);
     REQUIRE_FALSE(missing);
     CHECK(missing.error() == errc::task_not_found);
-    auto no_step = store.apply_action_sync(id, action::reset_step{"zzz"});
+    auto no_step = store.apply_action_sync(id, action::reset_step{"zzz"}, by_operator);
     REQUIRE_FALSE(no_step);
     CHECK(no_step.error() == errc::step_not_found);
     CHECK(no_step.error().message.find("no step 'zzz'") != std::string::npos);
 
-    auto state = store.apply_action_sync(id, action::resolve_step{"a", make_json(json::object{{"manual", true}})});
+    auto state = store.apply_action_sync(id, action::resolve_step{"a", make_json(json::object{{"manual", true}})}, by_operator);
     REQUIRE(state);
     auto v = store.get_task_sync(id).value();
     CHECK(v.steps[0].state == step_state::resolved_manually);
@@ -242,19 +246,20 @@ TEST_CASE_METHOD(fixture, "in-memory store: giving up records a dead letter nami
     }
     auto v = store.get_task_sync(id).value();
     CHECK(v.state == task_state::error);
-    auto dls = detail::run_blocking(store.dead_letters(10));
+    auto dls = detail::run_blocking(store.dead_letters({}));
     REQUIRE(dls);
-    REQUIRE(dls->size() == 1);
-    CHECK((*dls)[0].task == id);
-    CHECK((*dls)[0].failed_steps == std::vector<std::string>{"a"});
-    CHECK((*dls)[0].reason == "step 'a' failed after 2 attempts (retryable): boom");
+    REQUIRE(dls->entries.size() == 1);
+    CHECK(dls->entries[0].task == id);
+    CHECK(dls->entries[0].failed_steps == std::vector<std::string>{"a"});
+    CHECK(dls->entries[0].reason == "step 'a' failed after 2 attempts (retryable): boom");
+    CHECK(dls->entries[0].cause == dead_letter_cause::retries_exhausted);
 }
 
 TEST_CASE_METHOD(fixture, "in-memory store: listing filters by state and namespace, newest first", "[unit][inmemory][store]")
 {
     const auto first = create();
     const auto second = create();
-    REQUIRE(store.apply_action_sync(first, action::cancel{}));
+    REQUIRE(store.apply_action_sync(first, action::cancel{}, by_operator));
     auto all = detail::run_blocking(store.list_tasks({}));
     REQUIRE(all);
     REQUIRE(all->size() == 2);

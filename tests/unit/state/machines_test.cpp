@@ -11,7 +11,7 @@ using namespace tasker;
 TEST_CASE("task machine: the table has the designed rows and every state", "[unit][state]")
 {
     const auto rules = task_machine::rules();
-    CHECK(rules.size() == 33);
+    CHECK(rules.size() == 41);
     std::set<task_state> seen;
     for (const auto& r : rules) {
         seen.insert(r.from);
@@ -90,7 +90,7 @@ TEST_CASE("step machine: the happy path and the retry loop", "[unit][state]")
 
 TEST_CASE("step machine: next() agrees with the live MSM machine on every pair", "[unit][state]")
 {
-    CHECK(step_machine::rules().size() == 26);
+    CHECK(step_machine::rules().size() == 38);
     for (std::size_t s = 0; s < step_state_count; ++s)
         for (std::size_t e = 0; e < step_event_count; ++e) {
             const auto from = static_cast<step_state>(s);
@@ -106,7 +106,7 @@ TEST_CASE("step machine: next() agrees with the live MSM machine on every pair",
         }
 }
 
-TEST_CASE("step machine: terminal states accept nothing, error only reset, cancel, resolve", "[unit][state]")
+TEST_CASE("step machine: terminal states accept nothing, error only an operator's actions", "[unit][state]")
 {
     for (auto s : {step_state::complete, step_state::cancelled, step_state::resolved_manually})
         for (std::size_t e = 0; e < step_event_count; ++e)
@@ -115,7 +115,25 @@ TEST_CASE("step machine: terminal states accept nothing, error only reset, cance
     for (const auto& r : step_machine::rules())
         if (r.from == step_state::error)
             from_error.insert(r.event);
-    CHECK(from_error == std::set<step_event>{step_event::reset, step_event::cancel, step_event::resolve});
+    CHECK(from_error == std::set<step_event>{step_event::reset, step_event::cancel, step_event::resolve,
+                                             step_event::complete_manually});
+}
+
+TEST_CASE("machines: every live task can expire to error, and so can every unfinished step", "[unit][state]")
+{
+    for (std::size_t s = 0; s < task_state_count; ++s) {
+        const auto from = static_cast<task_state>(s);
+        INFO(from);
+        auto to = task_machine::next(from, task_event::expire);
+        CHECK(to.has_value() == !is_terminal(from));
+        if (to)
+            CHECK(*to == task_state::error);
+    }
+    for (auto from : {step_state::enqueued, step_state::in_progress, step_state::enqueued_for_orchestration,
+                      step_state::enqueued_as_error_for_orchestration, step_state::waiting_for_retry})
+        CHECK(step_machine::next(from, step_event::expire).value() == step_state::error);
+    // A pending step has not started: nothing of it is stale.
+    CHECK_FALSE(step_machine::next(step_state::pending, step_event::expire));
 }
 
 TEST_CASE("state and event names round-trip", "[unit][state]")

@@ -3,6 +3,7 @@
 #include "pq/pgmq_tables.hpp"
 
 #include <tasker/core/dead_letter_reason.hpp>
+#include <tasker/core/dead_letter_rules.hpp>
 #include <tasker/core/replay_changes.hpp>
 #include <tasker/state/step_machine.hpp>
 
@@ -46,15 +47,19 @@ void changeset::task_transition(const task_row& t, task_state from, task_state t
         finished_tasks_.push_back(t.id.to_string());
 }
 
-void changeset::step_transition(const task_row& t, std::uint32_t step, step_state from, step_state to, step_event e)
+void changeset::step_transition(const task_row& t, std::uint32_t step, step_state from, step_state to, step_event e,
+                                const std::string* actor)
 {
-    transitions_.push_back(json::object{{"ord", ord_++},
-                                        {"task", t.id.to_string()},
-                                        {"step", step},
-                                        {"attempt", t.status[step].attempts},
-                                        {"from", name_of(from)},
-                                        {"to", name_of(to)},
-                                        {"event", name_of(e)}});
+    json::object o{{"ord", ord_++},
+                   {"task", t.id.to_string()},
+                   {"step", step},
+                   {"attempt", t.status[step].attempts},
+                   {"from", name_of(from)},
+                   {"to", name_of(to)},
+                   {"event", name_of(e)}};
+    if (actor)
+        o["actor"] = *actor;
+    transitions_.push_back(std::move(o));
 }
 
 void changeset::send(queue_name q, const message& m, duration delay)
@@ -65,25 +70,36 @@ void changeset::send(queue_name q, const message& m, duration delay)
                                      {"delay_us", to_us(delay)}});
 }
 
-void changeset::dead_letter(const task_row& t, std::string reason, const std::vector<std::string>& failed_steps)
+void changeset::dead_letter(const task_row& t, const decision& d)
 {
+    const auto failure_of = [&](std::uint32_t i) -> const step_failure* {
+        return i < t.steps.size() && t.steps[i].failure ? &*t.steps[i].failure : nullptr;
+    };
+    std::vector<const step_failure*> failures;
+    for (auto i : d.failed_steps)
+        failures.push_back(failure_of(i));
+    const auto names = t.names();
+    auto summary = summarize_dead_letter(*t.tmpl, t.status, d.failed_steps, failures, names);
     json::array steps;
-    for (const auto& s : failed_steps)
+    for (const auto& s : summary.failed_steps)
         steps.emplace_back(s);
-    dead_letters_.push_back(json::object{{"ord", static_cast<std::int64_t>(dead_letters_.size())},
-                                         {"task", t.id.to_string()},
-                                         {"reason", std::move(reason)},
-                                         {"failed_steps", std::move(steps)}});
+    dead_letters_.push_back(json::object{
+        {"ord", static_cast<std::int64_t>(dead_letters_.size())},
+        {"task", t.id.to_string()},
+        {"reason", d.cause == dead_letter_cause::staleness ? d.stale_reason : std::move(summary.reason)},
+        {"failed_steps", std::move(steps)},
+        {"cause", to_string(d.cause)},
+        {"snapshot", dead_letter_snapshot(*t.tmpl, t.state, t.status, failure_of, names)}});
 }
 
-void changeset::move_step(task_row& t, std::uint32_t step, step_event e)
+void changeset::move_step(task_row& t, std::uint32_t step, step_event e, const std::string* actor)
 {
     auto& s = t.status[step];
     const step_state from = s.state;
     s.state = step_machine::next(from, e).value(); // callers check `from` first
     t.steps[step].needs_update = true;
     t.needs_update = true;
-    step_transition(t, step, from, s.state, e);
+    step_transition(t, step, from, s.state, e, actor);
 }
 
 void changeset::apply_decision(task_row& t, const decision& d)
@@ -125,20 +141,19 @@ void changeset::apply_decision(task_row& t, const decision& d)
     for (const auto& m : d.messages)
         send(m.to == outgoing_queue::worker ? worker_queue(t.tmpl->namespace_name).value() : orchestration_queue(),
              m.msg, m.delay);
-    if (d.dead_letter) {
-        std::vector<const step_failure*> failures;
-        for (auto i : d.failed_steps)
-            failures.push_back(t.steps[i].failure ? &*t.steps[i].failure : nullptr);
-        auto summary = summarize_dead_letter(*t.tmpl, t.status, d.failed_steps, failures, t.names());
-        dead_letter(t, std::move(summary.reason), summary.failed_steps);
-    }
+    if (d.closes_dead_letter)
+        closed_dead_letters_.push_back(json::object{
+            {"task", t.id.to_string()}, {"status", to_string(*d.closes_dead_letter)}, {"actor", origin_.actor}});
+    if (d.dead_letter)
+        dead_letter(t, d);
     if (!d.empty())
         t.needs_update = true;
 }
 
 bool changeset::empty() const noexcept
 {
-    return transitions_.empty() && messages_.empty() && dead_letters_.empty() && created_.empty();
+    return transitions_.empty() && messages_.empty() && dead_letters_.empty() && closed_dead_letters_.empty() &&
+           created_.empty();
 }
 
 std::string changeset::created_steps_sql(write_transaction& tx) const
@@ -207,7 +222,14 @@ std::string changeset::to_json(const std::vector<task_row*>& tasks) const
                      {"steps", std::move(step_rows)},
                      {"transitions", std::move(transitions)},
                      {"messages", route_ == message_route::outbox ? messages_ : json::array{}},
-                     {"dead_letters", dead_letters_}};
+                     {"dead_letters", dead_letters_},
+                     {"closed_dead_letters", closed_dead_letters_}};
+    if (!origin_.actor.empty())
+        out["actor"] = origin_.actor;
+    if (!origin_.reason.empty())
+        out["reason"] = origin_.reason;
+    if (origin_.metadata)
+        out["metadata"] = *origin_.metadata;
     return json::serialize(out);
 }
 

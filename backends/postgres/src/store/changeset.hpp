@@ -9,6 +9,7 @@
 #include <tasker/core/decision.hpp>
 #include <tasker/messaging/queue_name.hpp>
 #include <tasker/model/json.hpp>
+#include <tasker/store/change_origin.hpp>
 
 #include <cstdint>
 #include <map>
@@ -25,16 +26,22 @@ public:
 
     std::int64_t now_us() const noexcept { return now_us_; }
 
+    /// Who makes these changes and why: recorded on every transition row (see
+    /// migrations/0011_operations.sql). A transition may name its own actor instead.
+    void set_origin(const change_origin& o) { origin_ = o; }
+
     void task_transition(const task_row& t, task_state from, task_state to, task_event e);
-    void step_transition(const task_row& t, std::uint32_t step, step_state from, step_state to, step_event e);
+    void step_transition(const task_row& t, std::uint32_t step, step_state from, step_state to, step_event e,
+                         const std::string* actor = nullptr);
     void send(queue_name q, const message& m, duration delay = {});
-    void dead_letter(const task_row& t, std::string reason, const std::vector<std::string>& failed_steps);
+    void dead_letter(const task_row& t, const decision& d);
     /// Archives messages read in this transaction when it commits.
     void archive(read_messages read);
 
     /// Moves a step outside the decision core (claims, results, lost workers): the step
-    /// machine decides legality, the caller has checked the state it moves from.
-    void move_step(task_row& t, std::uint32_t step, step_event e);
+    /// machine decides legality, the caller has checked the state it moves from. `actor`:
+    /// the worker that made the change, when it is not the change set's origin.
+    void move_step(task_row& t, std::uint32_t step, step_event e, const std::string* actor = nullptr);
 
     /// Applies a decision of the core to `t` and records its writes: state changes in the
     /// order the core made them, then its messages and its dead letter.
@@ -61,7 +68,9 @@ private:
     json::array transitions_;
     json::array messages_;
     json::array dead_letters_;
+    json::array closed_dead_letters_;
     json::array created_;
+    change_origin origin_;
     std::vector<read_messages> archives_;
     std::vector<std::string> finished_tasks_;
 };

@@ -61,6 +61,9 @@ result<std::vector<claim_outcome>> store::impl::claim(write_transaction& tx, con
     std::vector<claim_outcome> out(reqs.size());
     auto [rows, now_us] = lock_tasks(tx, task_ids(reqs, [](const claim_request& r) { return r.ref.task; }));
     changeset cs(now_us, config.route);
+    // One worker's claims, usually: its actor is the change set's; another's names its own.
+    const uuid first_owner = reqs.empty() ? uuid{} : reqs.front().owner;
+    cs.set_origin(change_origin{worker_actor(first_owner), {}, nullptr});
     const time_point now = from_us(now_us);
     std::vector<std::size_t> claimed;
     for (std::size_t k = 0; k < reqs.size(); ++k) {
@@ -87,8 +90,10 @@ result<std::vector<claim_outcome>> store::impl::claim(write_transaction& tx, con
             r.failure = std::move(settled.failure);
             r.set_failure = true;
         }
-        if (settled.event)
-            cs.move_step(*t, req.ref.step, *settled.event);
+        if (settled.event) {
+            const std::string other = req.owner == first_owner ? std::string() : worker_actor(req.owner);
+            cs.move_step(*t, req.ref.step, *settled.event, other.empty() ? nullptr : &other);
+        }
         if (settled.to_orchestration)
             cs.send(orchestration_queue(), *settled.to_orchestration);
         if (settled.answer == claim_status::busy)
@@ -254,6 +259,8 @@ awaitable<result<std::vector<record_status>>> store::record_results(std::vector<
         auto [rows, now_us] =
             impl->lock_tasks(tx, task_ids(outcomes, [](const step_outcome& o) { return o.ref.task; }));
         changeset cs(now_us, impl->config.route);
+        // The worker of a result is the owner of the claim it answers.
+        std::optional<uuid> first_owner;
         for (std::size_t k = 0; k < outcomes.size(); ++k) {
             auto& o = outcomes[k];
             auto* t = find_row(rows, o.ref.task);
@@ -270,7 +277,12 @@ awaitable<result<std::vector<record_status>>> store::record_results(std::vector<
                 r.result = std::move(o.result);
                 r.set_result = true;
             }
-            cs.move_step(*t, o.ref.step, settled->event);
+            if (!first_owner) {
+                first_owner = r.lease_owner;
+                cs.set_origin(change_origin{worker_actor(r.lease_owner), {}, nullptr});
+            }
+            const std::string other = r.lease_owner == *first_owner ? std::string() : worker_actor(r.lease_owner);
+            cs.move_step(*t, o.ref.step, settled->event, other.empty() ? nullptr : &other);
             cs.send(orchestration_queue(), settled->to_orchestration);
             out[k] = record_status::recorded;
         }

@@ -67,6 +67,7 @@ result<void> store::impl::orchestrate(write_transaction& tx, const std::vector<m
     if (auto loaded = load_templates(tx.statements(), row_pointers(rows)); !loaded)
         return loaded.error();
     changeset cs(now_us, config.route);
+    cs.set_origin(orchestration_origin);
     decision d;
     std::vector<const message*> pointers_to_events;
     pointers_to_events.reserve(events.size());

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-// Reads for clients and operators: a task with its steps and history, listings, dead letters.
+// Reads for clients and operators: a task with its steps, history and failures, listings.
 
 namespace tasker::postgres {
 
@@ -24,13 +24,19 @@ awaitable<result<task_view>> store::get_task(task_id id)
     // Both histories in the order they were made, numbered from 1 per task.
     static constexpr statement history{
         "tasker_view_history",
-        "SELECT h.idx, h.attempt, h.from_state, h.to_state, h.event, h.at_us FROM ("
+        "SELECT h.idx, h.attempt, h.from_state, h.to_state, h.event, h.at_us, h.actor, h.reason, h.metadata FROM ("
         " SELECT seq, NULL::integer AS idx, NULL::integer AS attempt, from_state::text, to_state::text, event::text,"
-        "  (extract(epoch FROM at) * 1000000)::bigint AS at_us FROM tasker.task_transitions WHERE task_id = $1::uuid"
+        "  (extract(epoch FROM at) * 1000000)::bigint AS at_us, actor, reason, metadata::text"
+        "  FROM tasker.task_transitions WHERE task_id = $1::uuid"
         " UNION ALL"
         " SELECT seq, idx, attempt, from_state::text, to_state::text, event::text,"
-        "  (extract(epoch FROM at) * 1000000)::bigint FROM tasker.step_transitions WHERE task_id = $1::uuid"
+        "  (extract(epoch FROM at) * 1000000)::bigint, actor, reason, metadata::text"
+        "  FROM tasker.step_transitions WHERE task_id = $1::uuid"
         ") AS h ORDER BY h.seq"};
+    static constexpr statement failures{
+        "tasker_view_failures",
+        "SELECT idx, attempt, kind, message, retry_after_us FROM tasker.step_failures WHERE task_id = $1::uuid "
+        "ORDER BY at, idx"};
 
     auto op = [impl = impl_.get(), id](pqxx::connection& c) -> result<task_view> {
         // One snapshot for the three reads: a view never mixes two moments of the task.
@@ -76,17 +82,35 @@ awaitable<result<task_view>> store::get_task(task_id id)
             v.steps.push_back(std::move(sv));
         }
         std::uint32_t seq = 0;
+        // Rows of one change share their origin: one object per run of equal origins.
+        std::shared_ptr<const change_origin> origin;
         for (const auto& h : exec(tx, history, key)) {
             const auto at = from_us(h[5].as<std::int64_t>());
+            change_origin o{h[6].is_null() ? std::string() : h[6].c_str(),
+                            h[7].is_null() ? std::string() : h[7].c_str(), parse_json_field(h[8])};
+            if (o.empty())
+                origin.reset();
+            else if (!origin || origin->actor != o.actor || origin->reason != o.reason)
+                origin = std::make_shared<const change_origin>(std::move(o));
             if (h[0].is_null())
                 v.task_transitions.push_back({++seq, task_state_from_string(h[2].c_str()).value(),
                                               task_state_from_string(h[3].c_str()).value(),
-                                              task_event_from_string(h[4].c_str()).value(), at});
+                                              task_event_from_string(h[4].c_str()).value(), at, origin});
             else
                 v.step_transitions.push_back({++seq, h[0].as<std::uint32_t>(), h[1].as<std::uint32_t>(),
                                               step_state_from_string(h[2].c_str()).value(),
                                               step_state_from_string(h[3].c_str()).value(),
-                                              step_event_from_string(h[4].c_str()).value(), at});
+                                              step_event_from_string(h[4].c_str()).value(), at, origin});
+        }
+        for (const auto& f : exec(tx, failures, key)) {
+            step_failure_record r;
+            r.step = f[0].as<std::uint32_t>();
+            r.failure.attempt = f[1].as<std::uint32_t>();
+            r.failure.kind = error_kind_from_string(f[2].c_str()).value();
+            r.failure.message = f[3].c_str();
+            if (!f[4].is_null())
+                r.failure.retry_after = std::chrono::microseconds(f[4].as<std::int64_t>());
+            v.failures.push_back(std::move(r));
         }
         tx.commit();
         return v;
@@ -126,38 +150,6 @@ awaitable<result<std::vector<task_summary>>> store::list_tasks(task_filter filte
         return out;
     };
     co_return co_await impl_->run<std::vector<task_summary>>(std::move(op), "list_tasks");
-}
-
-awaitable<result<std::vector<dead_letter>>> store::dead_letters(std::size_t limit)
-{
-    static constexpr statement list{
-        "tasker_dead_letters",
-        "SELECT d.task_id, t.template_id, d.reason, d.failed_steps::text, (extract(epoch FROM d.at) * 1000000)::bigint "
-        "FROM tasker.dead_letters AS d JOIN tasker.tasks AS t ON t.id = d.task_id ORDER BY d.id DESC LIMIT $1"};
-    auto op = [impl = impl_.get(), limit](pqxx::connection& c) -> result<std::vector<dead_letter>> {
-        pqxx::read_transaction tx(c);
-        std::vector<dead_letter> out;
-        const auto rows = exec(tx, list, static_cast<long long>(std::min<std::size_t>(limit, 1'000'000)));
-        std::vector<std::int64_t> ids;
-        for (const auto& row : rows)
-            ids.push_back(row[1].as<std::int64_t>());
-        if (auto cached = impl->cache_templates(tx, std::move(ids)); !cached)
-            return cached.error();
-        for (const auto& row : rows) {
-            auto tmpl = impl->template_by_id(tx, row[1].as<std::int64_t>());
-            if (!tmpl)
-                return tmpl.error();
-            dead_letter dl{parse_uuid(row[0]), (*tmpl)->key(), row[2].c_str(), {}, from_us(row[4].as<std::int64_t>())};
-            const auto steps = parse_json_field(row[3]);
-            if (steps && steps->is_array())
-                for (const auto& s : steps->as_array())
-                    if (s.is_string())
-                        dl.failed_steps.emplace_back(s.as_string());
-            out.push_back(std::move(dl));
-        }
-        return out;
-    };
-    co_return co_await impl_->run<std::vector<dead_letter>>(std::move(op), "dead_letters");
 }
 
 } // namespace tasker::postgres

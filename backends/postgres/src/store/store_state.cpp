@@ -11,6 +11,7 @@ using namespace detail;
 
 store::impl::impl(store_config c)
     : config(std::move(c)), pool(config.url, std::max<std::size_t>(config.threads, 1), std::string(pq::index_scan_session_settings)),
+      orchestration_origin{"orchestrator:" + (config.actor.empty() ? process_name() : config.actor), {}, nullptr},
       id_source(tasker::detail::seed_or_random(config.seed)), jitter(tasker::detail::seed_or_random(config.seed) ^ 0x5bd1e995)
 {
 }

@@ -40,6 +40,7 @@ inline bool orchestrates(const message& m)
 struct store::impl {
     store_config config;
     pq::pool pool;
+    change_origin orchestration_origin; // `orchestrator:<config.actor>`
 
     // Waiting for tasks to finish: fed by the listener, which starts with the first wait.
     detail::finish_watch finished;

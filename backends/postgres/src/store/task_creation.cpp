@@ -103,6 +103,7 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
             inserted.emplace(parse_uuid(row[0]), row[1].as<std::int64_t>());
         std::vector<task_created> out(n);
         changeset cs(inserted.empty() ? 0 : inserted.begin()->second, impl->config.route);
+        cs.set_origin(change_origin{"client", {}, nullptr});
         json::array step_rows;
         json::array existing; // identity keys that named a task already there
         for (std::size_t k = 0; k < n; ++k) {

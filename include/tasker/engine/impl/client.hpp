@@ -72,13 +72,14 @@ template <task_store Store>
 awaitable<result<task_state>> client<Store>::cancel(task_id id)
 {
     operator_action cancel = action::cancel{};
-    co_return co_await store_.apply_action(id, std::move(cancel));
+    change_origin who{options_.actor, "cancelled by the application", nullptr};
+    co_return co_await store_.apply_action(id, std::move(cancel), std::move(who));
 }
 
 template <task_store Store>
-awaitable<result<task_state>> client<Store>::act(task_id id, operator_action a)
+awaitable<result<task_state>> client<Store>::act(task_id id, operator_action a, change_origin who)
 {
-    co_return co_await store_.apply_action(id, std::move(a));
+    co_return co_await store_.apply_action(id, std::move(a), std::move(who));
 }
 
 template <task_store Store>

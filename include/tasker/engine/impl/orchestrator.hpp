@@ -21,6 +21,7 @@ orchestrator<Store, Broker>::orchestrator(asio::any_io_executor ex, Store& store
       clock_(std::move(clock))
 {
     config_.batch_size = std::max<std::size_t>(config_.batch_size, 1);
+    config_.staleness.batch = std::clamp<std::size_t>(config_.staleness.batch, 1, 10000);
 }
 
 template <task_store Store, message_broker Broker>
@@ -63,8 +64,59 @@ awaitable<result<void>> orchestrator<Store, Broker>::run_on_strand()
         co_return stopping_ ? result<void>{} : ok.error(); // stopped while waiting: a clean stop
     if (stopping_)
         co_return result<void>{};
+    if (auto ok = check_lifecycle_defaults(config_.staleness.defaults); !ok)
+        co_return ok.error();
     config_.log.info("orchestrator={} event=started", config_.name);
+    using namespace asio::experimental::awaitable_operators;
+    co_await (serve(q) && maintain());
+    config_.log.info("orchestrator={} event=stopped", config_.name);
+    co_return result<void>{};
+}
 
+template <task_store Store, message_broker Broker>
+awaitable<result<std::vector<stale_task>>> orchestrator<Store, Broker>::sweep_stale_once()
+{
+    staleness_sweep sweep;
+    sweep.defaults = config_.staleness.defaults;
+    sweep.limit = config_.staleness.batch;
+    sweep.dry_run = config_.staleness.dry_run;
+    sweep.origin = change_origin{"orchestrator:" + config_.name, {}, nullptr};
+    if (config_.staleness.use_orchestrator_clock)
+        sweep.as_of = clock_.now();
+    auto found = co_await store_.sweep_stale(std::move(sweep));
+    if (!found) {
+        config_.log.warn("orchestrator={} event=staleness_failed error=\"{}\"", config_.name, found.error().what());
+        co_return found;
+    }
+    for (const auto& f : *found)
+        config_.log.info("orchestrator={} event={} task={} template={} state={} limit={} reason=\"{}\"", config_.name,
+                         f.acted ? "task_expired" : (config_.staleness.dry_run ? "would_expire" : "task_stale"),
+                         f.task.to_string(), f.key.to_string(), to_string(f.state), to_string(f.verdict.limit),
+                         f.verdict.reason());
+    co_return found;
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<void> orchestrator<Store, Broker>::maintain()
+{
+    const auto every = config_.staleness.interval;
+    if (every <= duration::zero())
+        co_return;
+    while (!stopping_) {
+        co_await sleep_for(every);
+        // Passes that fill their batch run again at once: a backlog drains without waiting.
+        while (!stopping_) {
+            auto found = co_await sweep_stale_once();
+            if (!found || found->size() < config_.staleness.batch || config_.staleness.dry_run ||
+                std::none_of(found->begin(), found->end(), [](const stale_task& f) { return f.acted; }))
+                break;
+        }
+    }
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<void> orchestrator<Store, Broker>::serve(queue_name q)
+{
     detail::outage_backoff backoff;
     // A read that took less than a batch emptied the queue: wait (which returns at once if
     // something came meanwhile) instead of reading again, a statement that would find nothing.
@@ -91,8 +143,6 @@ awaitable<result<void>> orchestrator<Store, Broker>::run_on_strand()
         if (auto acked = co_await broker_.ack(q, std::move(pass->to_ack)); !acked)
             config_.log.warn("orchestrator={} event=ack_failed error=\"{}\"", config_.name, acked.error().what());
     }
-    config_.log.info("orchestrator={} event=stopped", config_.name);
-    co_return result<void>{};
 }
 
 template <task_store Store, message_broker Broker>

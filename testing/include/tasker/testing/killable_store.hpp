@@ -70,9 +70,9 @@ public:
     {
         return forward([&] { return inner_.orchestrate(std::move(events)); });
     }
-    awaitable<result<task_state>> apply_action(task_id id, operator_action a)
+    awaitable<result<task_state>> apply_action(task_id id, operator_action a, change_origin who)
     {
-        return forward([&] { return inner_.apply_action(id, std::move(a)); });
+        return forward([&] { return inner_.apply_action(id, std::move(a), std::move(who)); });
     }
     awaitable<result<task_view>> get_task(task_id id)
     {
@@ -82,9 +82,25 @@ public:
     {
         return forward([&] { return inner_.list_tasks(std::move(f)); });
     }
-    awaitable<result<std::vector<dead_letter>>> dead_letters(std::size_t limit)
+    awaitable<result<std::vector<stale_task>>> sweep_stale(staleness_sweep s)
     {
-        return forward([&] { return inner_.dead_letters(limit); });
+        return forward([&] { return inner_.sweep_stale(std::move(s)); });
+    }
+    awaitable<result<dead_letter_page>> dead_letters(dead_letter_filter f)
+    {
+        return forward([&] { return inner_.dead_letters(std::move(f)); });
+    }
+    awaitable<result<dead_letter>> dead_letter_of(task_id id)
+    {
+        return forward([&] { return inner_.dead_letter_of(id); });
+    }
+    awaitable<result<tasker::dead_letter_counts>> dead_letter_counts()
+    {
+        return forward([&] { return inner_.dead_letter_counts(); });
+    }
+    awaitable<result<dead_letter>> update_dead_letter(std::uint64_t entry, dead_letter_update u)
+    {
+        return forward([&] { return inner_.update_dead_letter(entry, std::move(u)); });
     }
 
 private:

@@ -5,6 +5,7 @@
 // group, on the base in conformance/store_suite.hpp.
 
 #include <tasker/testing/conformance/store_claims_and_results.hpp>
+#include <tasker/testing/conformance/store_operations.hpp>
 #include <tasker/testing/conformance/store_operator_actions.hpp>
 #include <tasker/testing/conformance/store_queries.hpp>
 #include <tasker/testing/conformance/store_task_creation.hpp>
@@ -57,6 +58,18 @@
                              "illegal operator actions are typed errors and change nothing")                           \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, store_query_cases, queries_and_dead_letters,                               \
                              "get_task, list_tasks and dead_letters")                                                  \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_operation_cases, staleness_pass_expires_once,                        \
+                             "a staleness pass reports, dry-runs and expires a stale task once")                       \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_operation_cases, concurrent_passes_expire_each_task_once,            \
+                             "concurrent staleness passes expire each stale task once")                                \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_operation_cases, staleness_actions_error_and_none,                   \
+                             "staleness action error ends a task without a dead letter, none only reports it")         \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_operation_cases, dead_letter_queue_tracks_investigations,            \
+                             "the dead-letter queue lists, pages, counts and tracks investigations")                   \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_operation_cases, complete_step_and_retry_failed,                     \
+                             "a step completed by hand feeds its dependent; retry_failed resets every failed step")    \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_operation_cases, history_keeps_every_attempt_and_its_origin,         \
+                             "the history keeps every attempt, its worker and error, and who made each change")        \
     static_assert(true, "TASKER_STORE_CONFORMANCE is followed by a semicolon")
 
 /// One test case of the store suite (for `TASKER_STORE_CONFORMANCE`).

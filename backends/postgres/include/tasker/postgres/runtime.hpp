@@ -40,6 +40,9 @@ struct runtime_options {
     /// holding a PGMQ broker (the outbox works with any broker, PGMQ included, only slower).
     std::optional<message_route> route;
     logger log{};
+    /// The clock of the orchestrator's timers (staleness passes): a test's virtual time, with
+    /// `orchestrator.staleness.use_orchestrator_clock`. Store and workers keep real time.
+    any_clock orchestrator_clock{};
 };
 
 /// One tasker process on PostgreSQL with broker `B` (tasker::pgmq::broker,
@@ -131,7 +134,8 @@ public:
             relay_->start();
         }
         if (options_.run_orchestrator) {
-            orch_.emplace(orchestrator_io_.get_executor(), tasks_, messages_, options_.orchestrator);
+            orch_.emplace(orchestrator_io_.get_executor(), tasks_, messages_, options_.orchestrator,
+                          options_.orchestrator_clock);
             asio::co_spawn(orchestrator_io_, orch_->run(), detail::log_exit(options_.log, "orchestrator"));
             orchestrator_thread_ = std::thread([this] { orchestrator_io_.run(); });
         }
@@ -177,7 +181,10 @@ public:
         return detail::run_blocking(front_.submit_batch(std::move(rs)));
     }
     result<task_state> cancel(const task_id& id) { return detail::run_blocking(front_.cancel(id)); }
-    result<task_state> act(const task_id& id, operator_action a) { return detail::run_blocking(front_.act(id, std::move(a))); }
+    result<task_state> act(const task_id& id, operator_action a, change_origin who)
+    {
+        return detail::run_blocking(front_.act(id, std::move(a), std::move(who)));
+    }
     result<task_view> get(const task_id& id) { return detail::run_blocking(tasks_.get_task(id)); }
     /// The task once it is in a terminal state; `errc::timeout` after `timeout`.
     result<task_view> wait(const task_id& id, duration timeout)

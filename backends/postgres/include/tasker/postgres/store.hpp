@@ -41,6 +41,8 @@ struct store_config {
     /// Bounds on what decision and batchable steps create, for the templates the store reads
     /// back (the runtime passes its `template_options::creation`).
     creation_limits creation{};
+    /// Recorded on the transitions orchestration makes; empty: `orchestrator:<host>/<pid>`.
+    std::string actor;
 };
 
 /// The `task_store` over PostgreSQL (libpqxx), sending its messages through the pgmq SQL API of
@@ -92,10 +94,14 @@ public:
     awaitable<result<std::vector<bool>>> extend_leases(std::vector<lease_extension> exts);
     awaitable<result<std::vector<record_status>>> record_results(std::vector<step_outcome> outcomes);
     awaitable<result<void>> orchestrate(std::vector<message> events);
-    awaitable<result<task_state>> apply_action(task_id id, operator_action a);
+    awaitable<result<task_state>> apply_action(task_id id, operator_action a, change_origin who);
     awaitable<result<task_view>> get_task(task_id id);
     awaitable<result<std::vector<task_summary>>> list_tasks(task_filter filter);
-    awaitable<result<std::vector<dead_letter>>> dead_letters(std::size_t limit);
+    awaitable<result<std::vector<stale_task>>> sweep_stale(staleness_sweep sweep);
+    awaitable<result<dead_letter_page>> dead_letters(dead_letter_filter filter);
+    awaitable<result<dead_letter>> dead_letter_of(task_id id);
+    awaitable<result<tasker::dead_letter_counts>> dead_letter_counts();
+    awaitable<result<dead_letter>> update_dead_letter(std::uint64_t entry, dead_letter_update update);
 
     // Waiting for tasks to finish (tasker::client::wait_until_finished waits with these).
 

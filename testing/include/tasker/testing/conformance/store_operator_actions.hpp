@@ -25,7 +25,7 @@ public:
         const auto id = create(register_flow()).id;
         drain(worker_q_);
         REQUIRE(claim(id, step_a, 1, ticks(30)).status == claim_status::claimed);
-        const auto state = run(store().apply_action(id, action::cancel{}), "apply_action(cancel)");
+        const auto state = run(store().apply_action(id, action::cancel{}, this->by_operator()), "apply_action(cancel)");
         CHECK(state == task_state::cancelled);
         const auto v = view(id);
         CHECK(v.state == task_state::cancelled);
@@ -51,7 +51,7 @@ public:
         const auto id = create(register_flow()).id;
         drain(worker_q_);
         operator_action resolve = action::resolve_step{"a", make_json(json::object{{"manual", true}})};
-        const auto state = run(store().apply_action(id, std::move(resolve)), "apply_action(resolve_step)");
+        const auto state = run(store().apply_action(id, std::move(resolve), this->by_operator()), "apply_action(resolve_step)");
         const auto v = view(id);
         CHECK(state == v.state);
         CHECK(v.state == task_state::steps_in_process);

@@ -226,11 +226,17 @@ protected:
         return run(store().list_tasks(std::move(filter)), "list_tasks");
     }
 
-    std::vector<dead_letter> dead_letters() { return run(store().dead_letters(100), "dead_letters"); }
+    std::vector<dead_letter> dead_letters(dead_letter_filter f = {})
+    {
+        return run(store().dead_letters(std::move(f)), "dead_letters").entries;
+    }
+
+    /// The origin the suite's operator actions carry.
+    static change_origin by_operator() { return change_origin{"operator:conformance", "testing", nullptr}; }
 
     result<task_state> act(const task_id& id, operator_action a)
     {
-        return blocking(store().apply_action(id, std::move(a)));
+        return blocking(store().apply_action(id, std::move(a), by_operator()));
     }
 
     claim_outcome claim(const task_id& id, std::uint32_t step, std::uint32_t attempt, duration lease,
