@@ -110,13 +110,15 @@ BEGIN
                                  expected);
         END IF;
 
-        -- Every failure is kept, not only the step's latest.
-        INSERT INTO tasker.step_failures (task_id, idx, attempt, kind, message, retry_after_us, at)
-        SELECT u.task, u.step, u.error_attempt, u.error_kind, u.error_message, u.retry_after_us, stamp
-        FROM jsonb_to_recordset(changes -> 'steps') AS u(task uuid, step integer, set_failure boolean,
-                                                         error_kind tasker.error_kind, error_message text,
-                                                         error_attempt integer, retry_after_us bigint)
-        WHERE u.set_failure AND u.error_kind IS NOT NULL;
+        -- Every failure is kept, not only the step's latest (`failures`: some step has one).
+        IF (changes ->> 'failures')::boolean THEN
+            INSERT INTO tasker.step_failures (task_id, idx, attempt, kind, message, retry_after_us, at)
+            SELECT u.task, u.step, u.error_attempt, u.error_kind, u.error_message, u.retry_after_us, stamp
+            FROM jsonb_to_recordset(changes -> 'steps') AS u(task uuid, step integer, set_failure boolean,
+                                                             error_kind tasker.error_kind, error_message text,
+                                                             error_attempt integer, retry_after_us bigint)
+            WHERE u.set_failure AND u.error_kind IS NOT NULL;
+        END IF;
     END IF;
 
     expected := coalesce(jsonb_array_length(changes -> 'tasks'), 0);

@@ -176,6 +176,7 @@ std::string changeset::to_json(const std::vector<task_row*>& tasks) const
 {
     json::array task_rows;
     json::array step_rows;
+    bool failures = false;
     for (const auto* t : tasks) {
         if (!t->needs_update || t->is_new)
             continue;
@@ -200,9 +201,11 @@ std::string changeset::to_json(const std::vector<task_row*>& tasks) const
             }
             if (row.set_result && row.result)
                 o["result_text"] = json::serialize(*row.result); // text: a jsonb number would change type
-            if (row.set_failure)
+            if (row.set_failure) {
                 for (const char* key : {"error_kind", "error_message", "error_attempt", "retry_after_us"})
                     o[key] = failure_json(row.failure, key);
+                failures = failures || row.failure.has_value();
+            }
             step_rows.push_back(std::move(o));
         }
     }
@@ -224,6 +227,8 @@ std::string changeset::to_json(const std::vector<task_row*>& tasks) const
                      {"messages", route_ == message_route::outbox ? messages_ : json::array{}},
                      {"dead_letters", dead_letters_},
                      {"closed_dead_letters", closed_dead_letters_}};
+    if (failures)
+        out["failures"] = true;
     if (!origin_.actor.empty())
         out["actor"] = origin_.actor;
     if (!origin_.reason.empty())
