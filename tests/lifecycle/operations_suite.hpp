@@ -12,6 +12,9 @@
 #include "support/catch.hpp"
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
 #include <thread>
 
 namespace tasker::test::operations {
@@ -136,6 +139,45 @@ void stale_task_goes_to_the_dead_letter_queue_and_a_reset_completes_it()
 }
 
 template <class D>
+void a_dry_run_reports_the_stale_task_and_changes_nothing()
+{
+    testing::manual_clock clock(std::chrono::system_clock::now());
+    std::mutex m;
+    std::condition_variable cv;
+    std::string reported;
+    deployment_settings s;
+    s.clock = any_clock::ref(clock);
+    s.staleness = staleness_config{.interval = 30s, .dry_run = true};
+    s.log = logger(log_level::info, [&](log_level, std::string_view line) {
+        if (line.find("event=would_expire") == std::string_view::npos)
+            return;
+        std::lock_guard lock(m);
+        reported = line;
+        cv.notify_all();
+    });
+    D d(s);
+    auto& rt = d.rt;
+    std::atomic<int> fetches{0};
+    add_handlers(rt, fetches);
+    REQUIRE(rt.load_template(stuck_yaml));
+    REQUIRE(rt.start());
+    auto id = rt.submit({{"ops", "stuck_fetch", std::nullopt}, json::object{}, {}, {}});
+    REQUIRE(id);
+    wait_for_state(rt, id->id, task_state::waiting_for_retry);
+    clock.advance(2min);
+    {
+        std::unique_lock lock(m);
+        REQUIRE(cv.wait_for(lock, 30s, [&] { return !reported.empty(); }));
+    }
+    CHECK(reported.find("task=" + id->id.to_string()) != std::string::npos);
+    CHECK(reported.find("limit=max_waiting_for_retry") != std::string::npos);
+    const auto t = rt.get(id->id);
+    REQUIRE(t);
+    CHECK(t->state == task_state::waiting_for_retry);
+    CHECK_FALSE(detail::run_blocking(rt.task_store().dead_letter_of(id->id)));
+}
+
+template <class D>
 void a_step_completed_by_hand_feeds_its_dependents()
 {
     D d;
@@ -178,6 +220,9 @@ void a_step_completed_by_hand_feeds_its_dependents()
         Deployment, tags, "operations",                                                                              \
         ::tasker::test::operations::stale_task_goes_to_the_dead_letter_queue_and_a_reset_completes_it,               \
         "a task past a one-minute limit on virtual time is dead-lettered, and a reset completes it")                 \
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "operations",                                                           \
+                           ::tasker::test::operations::a_dry_run_reports_the_stale_task_and_changes_nothing,         \
+                           "a dry-run pass reports a stale task and changes nothing")                                \
     TASKER_DEPLOYMENT_CASE(Deployment, tags, "operations",                                                           \
                            ::tasker::test::operations::a_step_completed_by_hand_feeds_its_dependents,                \
                            "a failed step completed by hand with a result feeds its dependents")
