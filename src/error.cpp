@@ -62,6 +62,7 @@ std::string_view to_string(errc e) noexcept
     case errc::invalid_name: return "invalid name";
     case errc::payload_too_large: return "payload too large";
     case errc::invalid_outcome: return "invalid step outcome";
+    case errc::invalid_request: return "invalid request";
     case errc::template_not_found: return "task template not found";
     case errc::version_not_found: return "task template version not found";
     case errc::template_conflict: return "task template already registered with other content";

@@ -24,6 +24,7 @@ enum class errc {
     invalid_name,        ///< a queue, namespace or step name failed its pattern
     payload_too_large,   ///< a context or result exceeds the configured cap
     invalid_outcome,     ///< a decision or batch outcome a step returned cannot be carried out
+    invalid_request,     ///< a task request's or a listing's fields break their rules (see the message)
     // lookup
     template_not_found,  ///< no template with that namespace and name
     version_not_found,   ///< the template exists, but not in that version
