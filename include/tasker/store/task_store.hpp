@@ -31,7 +31,8 @@ namespace tasker {
 ///    `s.list_templates()`: every registered template (workers check their handlers).
 /// 3. `s.create_task(nt)`: insert the task and its steps, start it through the decision
 ///    core (ready roots become `enqueued`) and send their messages, all or nothing.
-///    Idempotent by `nt.identity_key`.
+///    Idempotent by `nt.identity_key`. The request's fields are kept with the task as given;
+///    a task that breaks their rules (`check_request_fields`) is refused, nothing created.
 ///    `s.create_tasks(batch)`: the same for every task of `batch`, all or nothing: the
 ///    answers in order (a repeated identity key, within the batch or not, answers the task it
 ///    names), or the first task's error (with its position) and nothing created.

@@ -54,6 +54,13 @@ struct task_view {
     json_ptr context;
     std::string identity_key;
     std::string correlation_id;
+    // The request's fields, as submitted (see `new_task`).
+    std::string parent_correlation_id;
+    std::string initiator;
+    std::string source_system;
+    std::string reason;
+    std::vector<std::string> tags;
+    int priority = 0;
     time_point created_at;
     time_point updated_at;
     std::vector<step_view> steps;
@@ -71,6 +78,14 @@ struct task_summary {
     task_state state = task_state::pending;
     time_point created_at;
     time_point updated_at;
+    // The request's fields, as submitted (see `new_task`).
+    std::string correlation_id;
+    std::string parent_correlation_id;
+    std::string initiator;
+    std::string source_system;
+    std::string reason;
+    std::vector<std::string> tags;
+    int priority = 0;
 };
 
 /// Which tasks to list; unset fields match everything. Newest first.

@@ -15,7 +15,8 @@ awaitable<result<task_view>> store::get_task(task_id id)
     static constexpr statement task{
         "tasker_view_task",
         "SELECT template_id, state, context::text, identity_key, correlation_id, "
-        "(extract(epoch FROM created_at) * 1000000)::bigint, (extract(epoch FROM updated_at) * 1000000)::bigint "
+        "(extract(epoch FROM created_at) * 1000000)::bigint, (extract(epoch FROM updated_at) * 1000000)::bigint, "
+        "parent_correlation_id, initiator, source_system, reason, array_to_json(tags)::text, priority "
         "FROM tasker.tasks WHERE id = $1::uuid"};
     static constexpr statement steps{
         "tasker_view_steps",
@@ -52,6 +53,12 @@ awaitable<result<task_view>> store::get_task(task_id id)
         v.correlation_id = row[4].c_str();
         v.created_at = from_us(row[5].as<std::int64_t>());
         v.updated_at = from_us(row[6].as<std::int64_t>());
+        v.parent_correlation_id = row[7].c_str();
+        v.initiator = row[8].c_str();
+        v.source_system = row[9].c_str();
+        v.reason = row[10].c_str();
+        v.tags = parse_tags(row[11]);
+        v.priority = row[12].as<int>();
         for (const auto& s : exec(tx, steps, key)) {
             step_view sv;
             sv.index = s[0].as<std::uint32_t>();
