@@ -415,26 +415,6 @@ awaitable<result<task_state>> store::apply_action(task_id id, operator_action a)
 
 awaitable<result<task_view>> store::get_task(task_id id) { co_return get_task_sync(id); }
 
-awaitable<result<std::vector<task_summary>>> store::list_tasks(task_filter filter)
-{
-    std::vector<task_summary> out;
-    for (const auto& sh : shards_) {
-        std::lock_guard lock(sh->mutex);
-        for (const auto& [id, t] : sh->tasks) {
-            if (filter.namespace_name && t->tmpl->namespace_name != *filter.namespace_name)
-                continue;
-            if (filter.state && t->state != *filter.state)
-                continue;
-            out.push_back({t->id, t->tmpl->key(), t->state, t->created_at, t->updated_at});
-        }
-    }
-    // Newest first; v7 ids order by creation time.
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id > b.id; });
-    if (out.size() > filter.limit)
-        out.resize(filter.limit);
-    co_return out;
-}
-
 awaitable<result<std::vector<dead_letter>>> store::dead_letters(std::size_t limit)
 {
     std::lock_guard lock(dead_letters_mutex_);

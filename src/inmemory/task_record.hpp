@@ -1,6 +1,7 @@
 #pragma once
 // The in-memory store's records, shared by its source files (store.cpp: creation, commits,
-// orchestration, queries; worker_side.cpp: claims, heartbeats, checkpoints and results).
+// orchestration, queries; worker_side.cpp: claims, heartbeats, checkpoints and results;
+// task_listing.cpp: listings).
 
 #include <tasker/inmemory/store.hpp>
 

@@ -61,7 +61,7 @@ public:
     awaitable<result<void>> orchestrate(std::vector<message> events);
     awaitable<result<task_state>> apply_action(task_id id, operator_action a);
     awaitable<result<task_view>> get_task(task_id id);
-    awaitable<result<std::vector<task_summary>>> list_tasks(task_filter filter);
+    awaitable<result<task_page>> list_tasks(task_filter filter);
     awaitable<result<std::vector<dead_letter>>> dead_letters(std::size_t limit);
     awaitable<result<std::vector<bool>>> checkpoint_steps(std::vector<step_checkpoint> cps);
 
@@ -78,6 +78,9 @@ public:
     void orchestrate_sync(std::span<const message> events);
     result<task_state> apply_action_sync(const task_id& id, const operator_action& a);
     result<task_view> get_task_sync(const task_id& id) const;
+    /// A page of tasks (see `task_store`); it looks at every task the store holds, shard by
+    /// shard, each under its lock.
+    result<task_page> list_tasks_sync(const task_filter& filter) const;
 
     /// Suspends until some task changes state after `version()` returned `seen`, or until
     /// `deadline`. Lets callers wait for a task to finish without polling.

@@ -48,7 +48,11 @@ namespace tasker {
 ///    Duplicates and late messages are no-ops.
 /// 8. `s.apply_action(id, a)`: an operator action through the decision core; the new task
 ///    state, or why the action is not possible now.
-/// 9. `s.get_task(id)`, `s.list_tasks(filter)`, `s.dead_letters(limit)`: queries.
+/// 9. `s.get_task(id)`, `s.list_tasks(filter)`, `s.dead_letters(limit)`: queries. A listing
+///    goes through `check_filter` (a bad filter or cursor is refused) and `make_page`: the
+///    tasks matching every field set, newest first (by id), below the cursor's task, one page.
+///    Walking the pages from the first lists no task twice, and every task that matches
+///    throughout the walk once, whatever is created meanwhile.
 /// 10. `s.checkpoint_steps(cps)`: per checkpoint, if the attempt is still the caller's (as 5),
 ///    store its data as the step's checkpoint and extend its lease, atomically; true then.
 ///    A later claim of the step carries the last checkpoint.
@@ -69,7 +73,7 @@ concept task_store = requires(S& s, task_template t, template_ref ref, new_task 
     { s.orchestrate(events) } -> std::same_as<awaitable<result<void>>>;
     { s.apply_action(id, a) } -> std::same_as<awaitable<result<task_state>>>;
     { s.get_task(id) } -> std::same_as<awaitable<result<task_view>>>;
-    { s.list_tasks(filter) } -> std::same_as<awaitable<result<std::vector<task_summary>>>>;
+    { s.list_tasks(filter) } -> std::same_as<awaitable<result<task_page>>>;
     { s.dead_letters(limit) } -> std::same_as<awaitable<result<std::vector<dead_letter>>>>;
     { s.checkpoint_steps(checkpoints) } -> std::same_as<awaitable<result<std::vector<bool>>>>;
 };

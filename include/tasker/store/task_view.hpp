@@ -88,11 +88,34 @@ struct task_summary {
     int priority = 0;
 };
 
-/// Which tasks to list; unset fields match everything. Newest first.
+/// Which tasks to list, newest first (by id: ids are time-ordered), a page at a time. Unset
+/// fields match every task; set ones must all match. Strings match exactly, and must be
+/// values a request may hold (`check_filter`).
 struct task_filter {
     std::optional<std::string> namespace_name;
     std::optional<task_state> state;
+    std::optional<std::string> template_name; ///< any version
+    std::optional<std::string> initiator;
+    std::optional<std::string> source_system;
+    std::optional<std::string> tag; ///< tasks that have this tag among theirs
+    std::optional<std::string> correlation_id;
+    std::optional<std::string> parent_correlation_id;
+    std::optional<time_point> created_after;  ///< created at this time or later
+    std::optional<time_point> created_before; ///< created before this time
+    /// Tasks per page, 1 to `task_filter::max_limit`.
     std::size_t limit = 100;
+    /// Empty: the first page. Else the `next_cursor` of the page before, listed with the same
+    /// filter (`limit` may differ).
+    std::string cursor;
+
+    static constexpr std::size_t max_limit = 1000;
+};
+
+/// A page of a task listing.
+struct task_page {
+    std::vector<task_summary> tasks;
+    /// Where the next page starts (pass it as `task_filter::cursor`); empty on the last page.
+    std::string next_cursor;
 };
 
 /// A task that ended in error, kept for an operator to investigate.

@@ -4,7 +4,8 @@
 
 #include <algorithm>
 
-// Reads for clients and operators: a task with its steps and history, listings, dead letters.
+// Reads for clients and operators: a task with its steps and history, dead letters (listings are
+// in task_listing.cpp).
 
 namespace tasker::postgres {
 
@@ -99,40 +100,6 @@ awaitable<result<task_view>> store::get_task(task_id id)
         return v;
     };
     co_return co_await impl_->run<task_view>(std::move(op), "get_task");
-}
-
-awaitable<result<std::vector<task_summary>>> store::list_tasks(task_filter filter)
-{
-    // Newest first: v7 ids order by creation time, as in the in-memory store.
-    static constexpr statement list{
-        "tasker_list_tasks",
-        "SELECT t.id, t.template_id, t.state, (extract(epoch FROM t.created_at) * 1000000)::bigint, "
-        "(extract(epoch FROM t.updated_at) * 1000000)::bigint "
-        "FROM tasker.tasks AS t JOIN tasker.templates AS tp ON tp.id = t.template_id "
-        "WHERE ($1 = '' OR tp.namespace_name = $1) AND ($2 = '' OR t.state::text = $2) "
-        "ORDER BY t.id DESC LIMIT $3"};
-    auto op = [impl = impl_.get(), filter = std::move(filter)](pqxx::connection& c) -> result<std::vector<task_summary>> {
-        pqxx::read_transaction tx(c);
-        std::vector<task_summary> out;
-        const auto limit = static_cast<long long>(std::min<std::size_t>(filter.limit, 1'000'000));
-        const auto rows = exec(tx, list, filter.namespace_name.value_or(""),
-                               filter.state ? name_of(*filter.state) : std::string(), limit);
-        std::vector<std::int64_t> ids;
-        for (const auto& row : rows)
-            ids.push_back(row[1].as<std::int64_t>());
-        if (auto cached = impl->cache_templates(tx, std::move(ids)); !cached)
-            return cached.error();
-        out.reserve(rows.size());
-        for (const auto& row : rows) {
-            auto tmpl = impl->template_by_id(tx, row[1].as<std::int64_t>());
-            if (!tmpl)
-                return tmpl.error();
-            out.push_back({parse_uuid(row[0]), (*tmpl)->key(), task_state_from_string(row[2].c_str()).value(),
-                           from_us(row[3].as<std::int64_t>()), from_us(row[4].as<std::int64_t>())});
-        }
-        return out;
-    };
-    co_return co_await impl_->run<std::vector<task_summary>>(std::move(op), "list_tasks");
 }
 
 awaitable<result<std::vector<dead_letter>>> store::dead_letters(std::size_t limit)

@@ -5,6 +5,7 @@
 // group, on the base in conformance/store_suite.hpp.
 
 #include <tasker/testing/conformance/store_claims_and_results.hpp>
+#include <tasker/testing/conformance/store_listing.hpp>
 #include <tasker/testing/conformance/store_operator_actions.hpp>
 #include <tasker/testing/conformance/store_queries.hpp>
 #include <tasker/testing/conformance/store_task_creation.hpp>
@@ -57,6 +58,14 @@
                              "illegal operator actions are typed errors and change nothing")                           \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, store_query_cases, queries_and_dead_letters,                               \
                              "get_task, list_tasks and dead_letters")                                                  \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_listing_cases, request_fields_round_trip,                           \
+                             "a task request's fields come back as given")                                             \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_listing_cases, each_filter_narrows,                                 \
+                             "each listing filter narrows to the tasks that match")                                    \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_listing_cases, paging_walks_every_task_once,                        \
+                             "listing pages walk every task once, whatever is created meanwhile")                      \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_listing_cases, bad_fields_and_cursors_change_nothing,               \
+                             "bad request fields, filters and cursors are refused and change nothing")                 \
     static_assert(true, "TASKER_STORE_CONFORMANCE is followed by a semicolon")
 
 /// One test case of the store suite (for `TASKER_STORE_CONFORMANCE`).

@@ -94,7 +94,7 @@ public:
     awaitable<result<void>> orchestrate(std::vector<message> events);
     awaitable<result<task_state>> apply_action(task_id id, operator_action a);
     awaitable<result<task_view>> get_task(task_id id);
-    awaitable<result<std::vector<task_summary>>> list_tasks(task_filter filter);
+    awaitable<result<task_page>> list_tasks(task_filter filter);
     awaitable<result<std::vector<dead_letter>>> dead_letters(std::size_t limit);
 
     // Waiting for tasks to finish (tasker::client::wait_until_finished waits with these).
