@@ -43,8 +43,7 @@ inline task_request request(std::string name, std::string_view context, std::str
 template <class Runtime>
 std::size_t count(Runtime& rt, const std::string& name)
 {
-    auto page = detail::run_blocking(
-        rt.task_store().list_tasks({.template_name = "identity_" + name, .limit = task_filter::max_limit}));
+    auto page = rt.list({.template_name = "identity_" + name, .limit = task_filter::max_limit});
     REQUIRE(page);
     return page->tasks.size();
 }
@@ -191,7 +190,7 @@ void request_fields_are_kept_and_listed()
     CHECK(v->tags == std::vector<std::string>{"finance", "eu"});
     CHECK(v->priority == 5);
 
-    const auto listed = detail::run_blocking(rt.task_store().list_tasks({.tag = "finance"}));
+    const auto listed = rt.list({.tag = "finance"});
     REQUIRE(listed);
     REQUIRE(listed->tasks.size() == 1);
     CHECK(listed->tasks[0].id == created->id);

@@ -74,6 +74,11 @@ public:
     awaitable<result<task_state>> act(task_id id, operator_action a);
     awaitable<result<task_view>> get(task_id id);
 
+    /// A page of the tasks matching `filter`, newest first, and the cursor to the next page
+    /// (empty on the last one): pass it back in `filter.cursor`, with the same filter, for the
+    /// next page. A bad filter or cursor is `errc::invalid_request` (see `check_filter`).
+    awaitable<result<task_page>> list(task_filter filter);
+
     /// The task once it reaches a terminal state, or `errc::timeout` at `deadline`.
     awaitable<result<task_view>> wait_until_finished(task_id id, time_point deadline);
 

@@ -99,6 +99,12 @@ awaitable<result<task_view>> client<Store>::get(task_id id)
 }
 
 template <task_store Store>
+awaitable<result<task_page>> client<Store>::list(task_filter filter)
+{
+    co_return co_await store_.list_tasks(std::move(filter));
+}
+
+template <task_store Store>
 awaitable<result<task_view>> client<Store>::wait_until_finished(task_id id, time_point deadline)
 {
     while (true) {
