@@ -122,7 +122,7 @@ result<listing_query> check_filter(const task_filter& filter)
             q.below = *below;
     }
     if (!problems.empty())
-        return detail::invalid_request("task listing", std::move(problems));
+        return detail::invalid_request("the task listing's filter", std::move(problems));
     return q;
 }
 

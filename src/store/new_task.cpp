@@ -48,10 +48,10 @@ std::optional<problem> check_tag(std::string_view field, std::string_view tag)
 
 error invalid_request(std::string_view what, std::vector<problem> problems)
 {
-    std::string message(what);
-    for (std::size_t i = 0; i < problems.size(); ++i)
-        message += (i == 0 ? ": " : "; ") + problems[i].path + " " + problems[i].message;
-    return error{errc::invalid_request, std::move(message), std::move(problems)};
+    const auto n = problems.size();
+    return error{errc::invalid_request,
+                 std::string(what) + " has " + std::to_string(n) + (n == 1 ? " problem" : " problems"),
+                 std::move(problems)};
 }
 
 } // namespace detail
@@ -87,7 +87,7 @@ result<void> check_request_fields(const new_task& t)
                                 std::to_string(t.priority)});
     if (problems.empty())
         return {};
-    return detail::invalid_request("task request", std::move(problems));
+    return detail::invalid_request("the task request", std::move(problems));
 }
 
 } // namespace tasker

@@ -19,8 +19,8 @@ std::optional<problem> check_request_text(std::string_view field, std::string_vi
 /// `A-Z a-z 0-9 _ - . : / = @`.
 std::optional<problem> check_tag(std::string_view field, std::string_view tag);
 
-/// `errc::invalid_request` for `problems` (not empty), in one message: "what: path: problem;
-/// path: problem".
+/// `errc::invalid_request` for `problems` (not empty): "<what> has 2 problems", each of them
+/// located (as `validate_template` and input schemas report theirs).
 error invalid_request(std::string_view what, std::vector<problem> problems);
 
 } // namespace tasker::detail
