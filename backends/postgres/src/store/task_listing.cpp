@@ -67,9 +67,8 @@ struct listing_statement {
             where.push_back("t.created_at < to_timestamp(0) + " + param(bound_us(*f.created_before)) +
                             "::bigint * interval '1 microsecond'");
         std::string from = "tasker.tasks AS t";
-        if (f.tag) {
+        if (f.tag)
             from += " JOIN tasker.task_tags AS g ON g.task_id = t.id AND g.tag = " + param(*f.tag);
-        }
         if (q.below) {
             const auto p = param(q.below->to_string());
             where.push_back("t.id < " + p + "::uuid");
