@@ -41,7 +41,7 @@ enum class errc {
     timeout,
     shutting_down,
     // input (numbered after the others so existing codes keep their values)
-    invalid_request,     ///< an operation's arguments are malformed or out of range (the message says which)
+    invalid_request,     ///< a request's, filter's or action's fields break their rules (the message says which)
 };
 
 /// The two conditions every tasker error code maps onto.

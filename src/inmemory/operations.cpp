@@ -26,6 +26,7 @@ void store::record_dead_letter(const task_record& t, const decision& d, time_poi
     e.reason = d.cause == dead_letter_cause::staleness ? d.stale_reason : std::move(summary.reason);
     e.failed_steps = std::move(summary.failed_steps);
     e.at = e.updated_at = now;
+    e.priority = t.request_or_none().priority;
     auto snapshot = dead_letter_snapshot(
         *t.tmpl, t.state, t.status, [&](std::uint32_t i) { return t.data[i].failure.get(); }, t.names());
     snapshot["correlation_id"] = t.correlation_id;

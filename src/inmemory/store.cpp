@@ -163,6 +163,8 @@ result<std::vector<task_created>> store::create_tasks_sync(std::span<new_task> b
     std::vector<task_placement> resolved;
     resolved.reserve(batch.size());
     for (std::size_t k = 0; k < batch.size(); ++k) {
+        if (auto ok = check_request_fields(batch[k]); !ok)
+            return in_batch(ok.error(), k, batch.size());
         auto r = place(batch[k]);
         if (!r)
             return in_batch(r.error(), k, batch.size());
@@ -222,6 +224,11 @@ result<task_created> store::create_locked(shard& sh, new_task& nt, const task_pl
     t.context = nt.context ? std::move(nt.context) : make_json(json::object{});
     t.identity_key = std::move(nt.identity_key);
     t.correlation_id = std::move(nt.correlation_id);
+    if (!nt.parent_correlation_id.empty() || !nt.initiator.empty() || !nt.source_system.empty() ||
+        !nt.reason.empty() || !nt.tags.empty() || nt.priority != 0)
+        t.request = std::make_unique<const task_record::request_fields>(task_record::request_fields{
+            std::move(nt.parent_correlation_id), std::move(nt.initiator), std::move(nt.source_system),
+            std::move(nt.reason), std::move(nt.tags), nt.priority});
     t.created_at = t.updated_at = now;
     const std::size_t n = t.tmpl->steps.size();
     initial_steps(*t.tmpl, t.status);
@@ -305,6 +312,13 @@ result<task_view> store::get_task_sync(const task_id& id) const
     v.context = t->context;
     v.identity_key = t->identity_key;
     v.correlation_id = t->correlation_id;
+    const auto& request = t->request_or_none();
+    v.parent_correlation_id = request.parent_correlation_id;
+    v.initiator = request.initiator;
+    v.source_system = request.source_system;
+    v.reason = request.reason;
+    v.tags = request.tags;
+    v.priority = request.priority;
     v.created_at = t->created_at;
     v.updated_at = t->updated_at;
     v.steps.reserve(t->status.size());
@@ -400,25 +414,5 @@ awaitable<result<task_state>> store::apply_action(task_id id, operator_action a,
 }
 
 awaitable<result<task_view>> store::get_task(task_id id) { co_return get_task_sync(id); }
-
-awaitable<result<std::vector<task_summary>>> store::list_tasks(task_filter filter)
-{
-    std::vector<task_summary> out;
-    for (const auto& sh : shards_) {
-        std::lock_guard lock(sh->mutex);
-        for (const auto& [id, t] : sh->tasks) {
-            if (filter.namespace_name && t->tmpl->namespace_name != *filter.namespace_name)
-                continue;
-            if (filter.state && t->state != *filter.state)
-                continue;
-            out.push_back({t->id, t->tmpl->key(), t->state, t->created_at, t->updated_at});
-        }
-    }
-    // Newest first; v7 ids order by creation time.
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id > b.id; });
-    if (out.size() > filter.limit)
-        out.resize(filter.limit);
-    co_return out;
-}
 
 } // namespace tasker::inmemory

@@ -1,6 +1,7 @@
 #pragma once
 // The in-memory store's records, shared by its source files (store.cpp: creation, commits,
-// orchestration, queries; worker_side.cpp: claims, heartbeats, checkpoints and results).
+// orchestration, queries; worker_side.cpp: claims, heartbeats, checkpoints and results;
+// task_listing.cpp: listings).
 
 #include <tasker/inmemory/store.hpp>
 
@@ -49,12 +50,24 @@ struct store::task_record {
         json_ptr checkpoint() const { return dynamic ? dynamic->checkpoint : nullptr; }
     };
 
+    /// The request's fields beyond the context and correlation id (see `new_task`). Most
+    /// tasks have none: kept apart, so such a task stays small.
+    struct request_fields {
+        std::string parent_correlation_id;
+        std::string initiator;
+        std::string source_system;
+        std::string reason;
+        std::vector<std::string> tags;
+        int priority = 0;
+    };
+
     task_id id;
     template_ptr tmpl;
     queue_name worker_queue;
     json_ptr context;
     std::string identity_key;
     std::string correlation_id;
+    std::unique_ptr<const request_fields> request; // null: none given
     task_state state = task_state::pending;
     time_point created_at;
     time_point updated_at;
@@ -68,6 +81,12 @@ struct store::task_record {
     task_record(task_id i, template_ptr t, queue_name q) : id(i), tmpl(std::move(t)), worker_queue(q) {}
 
     bool dynamic() const noexcept { return tmpl->dynamic != nullptr; }
+
+    const request_fields& request_or_none() const noexcept
+    {
+        static const request_fields none;
+        return request ? *request : none;
+    }
 
     const std::string& step_name(std::uint32_t i) const
     {

@@ -12,7 +12,7 @@ using keys = std::span<const std::string_view>;
 
 inline constexpr std::string_view template_keys[] = {
     "name", "namespace_name", "version", "description", "input_schema", "metadata",
-    "retry", "lifecycle", "steps", "environments", "loaded_from",
+    "retry", "lifecycle", "steps", "environments", "loaded_from", "identity_strategy",
 };
 // tasker-core keys this version reads past: they configure features it does not have.
 inline constexpr std::string_view ignored_template_keys[] = {

@@ -332,6 +332,15 @@ task_template template_reader::read_template(const YAML::Node& root, const templ
                      read_retry(v, here, t.retry);
                  } else if (key == "lifecycle") {
                      read_lifecycle(v, here, t.lifecycle);
+                 } else if (key == "identity_strategy") {
+                     if (auto s = string_value(v, here)) {
+                         if (auto strategy = identity_strategy_from_string(*s))
+                             t.identity = *strategy;
+                         else
+                             report(here, v,
+                                    "unknown identity_strategy '" + *s +
+                                        "' (expected strict, caller_provided or always_unique)");
+                     }
                  } else if (key == "steps") {
                      if (!v.IsSequence()) {
                          report(here, v, "steps must be a list");

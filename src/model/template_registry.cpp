@@ -29,7 +29,7 @@ bool same_definition(const task_template& a, const task_template& b)
 {
     if (a.key() != b.key() || a.description != b.description ||
         a.input_schema != b.input_schema || a.retry != b.retry || !same_lifecycle(a.lifecycle, b.lifecycle) ||
-        a.steps.size() != b.steps.size())
+        a.identity != b.identity || a.steps.size() != b.steps.size())
         return false;
     for (std::size_t i = 0; i < a.steps.size(); ++i)
         if (!same_step(a.steps[i], b.steps[i]) || a.steps[i].effective_retry != b.steps[i].effective_retry)

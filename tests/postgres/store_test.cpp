@@ -161,7 +161,7 @@ TEST_CASE("postgres store: another store on the database sees templates and task
     CHECK(*b.context == *a.context);
     CHECK(b.context->at("ratio").is_double());
     CHECK(b.context->at("big").is_double());
-    CHECK(test::await_value(second.list_tasks({})).size() == 1);
+    CHECK(test::await_value(second.list_tasks({})).tasks.size() == 1);
 
     // A result recorded through one store reads back the same through the other.
     std::vector<claim_request> claim{{{created.id, 0}, 1, 30s}};

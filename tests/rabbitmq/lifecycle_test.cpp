@@ -3,6 +3,7 @@
 #include "lifecycle/dynamic_workflows_suite.hpp"
 #include "lifecycle/example_shapes_suite.hpp"
 #include "lifecycle/fan_in_suite.hpp"
+#include "lifecycle/identity_suite.hpp"
 #include "lifecycle/operations_suite.hpp"
 #include "lifecycle/shape_faults_suite.hpp"
 #include "lifecycle/shutdown_suite.hpp"
@@ -29,5 +30,7 @@ TASKER_BAD_INPUT_SUITE(pgmq_deployment, "[postgres][lifecycle][bad_input]");
 TASKER_BAD_INPUT_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle][bad_input]");
 TASKER_SHUTDOWN_SUITE(pgmq_deployment, "[postgres][lifecycle][shutdown]");
 TASKER_SHUTDOWN_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle][shutdown]");
+TASKER_IDENTITY_SUITE(pgmq_deployment, "[postgres][lifecycle][identity]");
+TASKER_IDENTITY_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle][identity]");
 TASKER_OPERATIONS_SUITE(pgmq_deployment, "[postgres][lifecycle][operations]")
 TASKER_OPERATIONS_SUITE(rabbitmq_deployment, "[rabbitmq][lifecycle][operations]")

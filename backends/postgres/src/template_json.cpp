@@ -129,6 +129,8 @@ json::object definition_json(const task_template& t)
     if (auto r = retry_json(t.retry); !r.empty())
         o["retry"] = std::move(r);
     o["lifecycle"] = lifecycle_json(t.lifecycle);
+    if (t.identity)
+        o["identity_strategy"] = to_string(*t.identity);
     json::array steps;
     steps.reserve(t.steps.size());
     for (const auto& s : t.steps)

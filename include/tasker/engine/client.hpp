@@ -14,12 +14,24 @@
 
 namespace tasker {
 
-/// A request to run a workflow.
+/// A request to run a workflow. Only `workflow` is required; the text fields are UTF-8
+/// without control characters, within `request_limits` (docs/task-requests.md).
 struct task_request {
     template_ref workflow; ///< namespace, name and (optionally) version of the template
     json::value context;   ///< the task's input, checked against the template's input_schema
-    std::string identity_key;   ///< optional: resubmitting with the same key returns the same task
+    /// Resubmitting with the same key returns the same task, under the default identity
+    /// strategy and `caller_provided` (which requires it); `strict` and `always_unique`
+    /// templates refuse it (see `identity_strategy`).
+    std::string identity_key;
     std::string correlation_id; ///< optional: carried into every log line of the task
+    std::string parent_correlation_id; ///< optional: the correlation id of the work that caused this task
+    std::string initiator;             ///< optional: who asked (a user, a service account)
+    std::string source_system;         ///< optional: the system the request came from
+    std::string reason;                ///< optional: why, in words
+    std::vector<std::string> tags;     ///< optional: distinct labels to find the task by
+    /// From -100 to 100, default 0: recorded with the task and returned; it does not change
+    /// the order in which tasks or steps run.
+    int priority = 0;
 };
 
 struct client_options {
@@ -45,7 +57,12 @@ public:
 
     /// Resolves the template (`errc::template_not_found`, `errc::version_not_found`),
     /// checks the context's size (`errc::payload_too_large`) and schema
-    /// (`errc::invalid_context`, with every violation located), then creates the task.
+    /// (`errc::invalid_context`, with every violation located), gives the task the identity
+    /// key its template's `identity_strategy` calls for (`errc::invalid_request` if the request
+    /// does not fit it), checks the request's other fields (`errc::invalid_request`, see
+    /// `check_request_fields`), then creates the task. A request whose identity key names an
+    /// existing task of the same template version creates nothing: the answer is that task,
+    /// with `created` false.
     awaitable<result<task_created>> submit(task_request r);
 
     /// Submits many tasks at once, all or none: every request is checked as `submit` checks
@@ -60,6 +77,11 @@ public:
     /// `check_operator_origin`).
     awaitable<result<task_state>> act(task_id id, operator_action a, change_origin who);
     awaitable<result<task_view>> get(task_id id);
+
+    /// A page of the tasks matching `filter`, newest first, and the cursor to the next page
+    /// (empty on the last one): pass it back in `filter.cursor`, with the same filter, for the
+    /// next page. A bad filter or cursor is `errc::invalid_request` (see `check_filter`).
+    awaitable<result<task_page>> list(task_filter filter);
 
     /// The task once it reaches a terminal state, or `errc::timeout` at `deadline`.
     awaitable<result<task_view>> wait_until_finished(task_id id, time_point deadline);

@@ -82,6 +82,8 @@ public:
     result<task_state> cancel(const task_id& id);
     result<task_state> act(const task_id& id, operator_action a, change_origin who);
     result<task_view> get(const task_id& id);
+    /// A page of tasks, newest first (see `client::list`).
+    result<task_page> list(task_filter filter);
     /// The task once it is in a terminal state; `errc::timeout` after `timeout`.
     result<task_view> wait(const task_id& id, duration timeout);
 

@@ -64,7 +64,7 @@ public:
     awaitable<result<void>> orchestrate(std::vector<message> events);
     awaitable<result<task_state>> apply_action(task_id id, operator_action a, change_origin who);
     awaitable<result<task_view>> get_task(task_id id);
-    awaitable<result<std::vector<task_summary>>> list_tasks(task_filter filter);
+    awaitable<result<task_page>> list_tasks(task_filter filter);
     awaitable<result<std::vector<bool>>> checkpoint_steps(std::vector<step_checkpoint> cps);
     awaitable<result<std::vector<stale_task>>> sweep_stale(staleness_sweep sweep);
     awaitable<result<dead_letter_page>> dead_letters(dead_letter_filter filter);
@@ -86,6 +86,9 @@ public:
     result<task_state> apply_action_sync(const task_id& id, const operator_action& a, const change_origin& who);
     result<task_view> get_task_sync(const task_id& id) const;
     result<std::vector<stale_task>> sweep_stale_sync(const staleness_sweep& sweep);
+    /// A page of tasks (see `task_store`); it looks at every task the store holds, shard by
+    /// shard, each under its lock.
+    result<task_page> list_tasks_sync(const task_filter& filter) const;
 
     /// Suspends until some task changes state after `version()` returned `seen`, or until
     /// `deadline`. Lets callers wait for a task to finish without polling.

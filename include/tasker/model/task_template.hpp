@@ -3,6 +3,7 @@
 #include <tasker/dag/dag.hpp>
 #include <tasker/model/dynamic_structure.hpp>
 #include <tasker/error.hpp>
+#include <tasker/model/identity_strategy.hpp>
 #include <tasker/model/json.hpp>
 #include <tasker/model/json_schema.hpp>
 #include <tasker/model/step_template.hpp>
@@ -52,6 +53,9 @@ struct task_template {
     std::string loaded_from;
     retry_settings retry;      ///< task-level defaults for every step (`retry:` at the top)
     lifecycle_limits lifecycle;
+    /// How submitted tasks are told apart (`identity_strategy:`); unset: the default, the
+    /// caller's identity key when given (see `identity_strategy`).
+    std::optional<identity_strategy> identity;
     std::vector<step_template> steps;
 
     /// Filled by `validate_template`: the dependency graph over `steps`, by index.

@@ -7,11 +7,15 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace tasker {
 
 /// A task to create, already checked by the submitter (see `tasker::client::submit`): its
-/// template resolved, its context validated against the template's input schema.
+/// template resolved, its context validated against the template's input schema, its identity
+/// key chosen by the template's identity strategy. The store checks the request's fields
+/// (`check_request_fields`) before it creates anything.
 struct new_task {
     template_ptr tmpl;
     json_ptr context;
@@ -20,7 +24,37 @@ struct new_task {
     std::string identity_key;
     /// Carried into every log line about the task; empty means the task id is used.
     std::string correlation_id;
+
+    // What the submitter says about the request: kept with the task, returned with it, and what
+    // listings filter on (see `task_filter`). Empty (0 for `priority`): not given.
+    std::string parent_correlation_id; ///< the correlation id of the work that caused this task
+    std::string initiator;             ///< who asked: a user, a service account
+    std::string source_system;         ///< the system the request came from
+    std::string reason;                ///< why, in words
+    std::vector<std::string> tags;     ///< labels to find the task by; distinct
+    /// Recorded and returned; it does not change the order in which tasks or steps run.
+    int priority = 0;
 };
+
+/// The bounds of a task request's fields, which `check_request_fields` enforces. Text fields
+/// are UTF-8 without control characters; lengths are in bytes.
+namespace request_limits {
+inline constexpr std::size_t identity_key_bytes = 256;
+/// correlation_id, parent_correlation_id, initiator, source_system.
+inline constexpr std::size_t label_bytes = 128;
+inline constexpr std::size_t reason_bytes = 1024;
+inline constexpr std::size_t tags = 32;
+/// A tag is 1 to 64 of `A-Z a-z 0-9 _ - . : / = @`.
+inline constexpr std::size_t tag_bytes = 64;
+inline constexpr int min_priority = -100;
+inline constexpr int max_priority = 100;
+} // namespace request_limits
+
+/// Whether `t`'s request fields (identity key, correlation ids, initiator, source system,
+/// reason, tags, priority) keep to `request_limits`: `errc::invalid_request` otherwise, with
+/// one located problem per field that does not (`tags[2]`, `priority`), every one of them.
+/// Both stores refuse such a task before they create anything.
+result<void> check_request_fields(const new_task& t);
 
 /// The outcome of `create_task`.
 struct task_created {

@@ -35,7 +35,8 @@ namespace tasker {
 ///    `s.list_templates()`: every registered template (workers check their handlers).
 /// 3. `s.create_task(nt)`: insert the task and its steps, start it through the decision
 ///    core (ready roots become `enqueued`) and send their messages, all or nothing.
-///    Idempotent by `nt.identity_key`.
+///    Idempotent by `nt.identity_key`. The request's fields are kept with the task as given;
+///    a task that breaks their rules (`check_request_fields`) is refused, nothing created.
 ///    `s.create_tasks(batch)`: the same for every task of `batch`, all or nothing: the
 ///    answers in order (a repeated identity key, within the batch or not, answers the task it
 ///    names), or the first task's error (with its position) and nothing created.
@@ -54,7 +55,11 @@ namespace tasker {
 ///    the action is not possible now. Reopening or resolving a task in error closes its open
 ///    dead-letter entry as `manually_resolved` by `who.actor`.
 /// 9. `s.get_task(id)` (with every transition's origin and every failed attempt's error),
-///    `s.list_tasks(filter)`: queries.
+///    `s.list_tasks(filter)`: queries. A listing
+///    goes through `check_filter` (a bad filter or cursor is refused) and `make_page`: the
+///    tasks matching every field set, newest first (by id), below the cursor's task, one page.
+///    Walking the pages from the first lists no task twice, and every task that matches
+///    throughout the walk once, whatever is created meanwhile.
 /// 10. `s.checkpoint_steps(cps)`: per checkpoint, if the attempt is still the caller's (as 5),
 ///    store its data as the step's checkpoint and extend its lease, atomically; true then.
 ///    A later claim of the step carries the last checkpoint.
@@ -89,7 +94,7 @@ concept task_store = requires(S& s, task_template t, template_ref ref, new_task 
     { s.orchestrate(events) } -> std::same_as<awaitable<result<void>>>;
     { s.apply_action(id, a, who) } -> std::same_as<awaitable<result<task_state>>>;
     { s.get_task(id) } -> std::same_as<awaitable<result<task_view>>>;
-    { s.list_tasks(filter) } -> std::same_as<awaitable<result<std::vector<task_summary>>>>;
+    { s.list_tasks(filter) } -> std::same_as<awaitable<result<task_page>>>;
     { s.checkpoint_steps(checkpoints) } -> std::same_as<awaitable<result<std::vector<bool>>>>;
     { s.sweep_stale(sweep) } -> std::same_as<awaitable<result<std::vector<stale_task>>>>;
     { s.dead_letters(dlf) } -> std::same_as<awaitable<result<dead_letter_page>>>;

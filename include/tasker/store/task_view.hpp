@@ -90,6 +90,13 @@ struct task_view {
     json_ptr context;
     std::string identity_key;
     std::string correlation_id;
+    // The request's fields, as submitted (see `new_task`).
+    std::string parent_correlation_id;
+    std::string initiator;
+    std::string source_system;
+    std::string reason;
+    std::vector<std::string> tags;
+    int priority = 0;
     time_point created_at;
     time_point updated_at;
     std::vector<step_view> steps;
@@ -115,13 +122,44 @@ struct task_summary {
     task_state state = task_state::pending;
     time_point created_at;
     time_point updated_at;
+    // The request's fields, as submitted (see `new_task`).
+    std::string correlation_id;
+    std::string parent_correlation_id;
+    std::string initiator;
+    std::string source_system;
+    std::string reason;
+    std::vector<std::string> tags;
+    int priority = 0;
 };
 
-/// Which tasks to list; unset fields match everything. Newest first.
+/// Which tasks to list, newest first (by id: ids are time-ordered), a page at a time. Unset
+/// fields match every task; set ones must all match. Strings match exactly, and must be
+/// values a request may hold (`check_filter`).
 struct task_filter {
     std::optional<std::string> namespace_name;
     std::optional<task_state> state;
+    std::optional<std::string> template_name; ///< any version
+    std::optional<std::string> initiator;
+    std::optional<std::string> source_system;
+    std::optional<std::string> tag; ///< tasks that have this tag among theirs
+    std::optional<std::string> correlation_id;
+    std::optional<std::string> parent_correlation_id;
+    std::optional<time_point> created_after;  ///< created at this time or later
+    std::optional<time_point> created_before; ///< created before this time
+    /// Tasks per page, 1 to `task_filter::max_limit`.
     std::size_t limit = 100;
+    /// Empty: the first page. Else the `next_cursor` of the page before, listed with the same
+    /// filter (`limit` may differ).
+    std::string cursor;
+
+    static constexpr std::size_t max_limit = 1000;
+};
+
+/// A page of a task listing.
+struct task_page {
+    std::vector<task_summary> tasks;
+    /// Where the next page starts (pass it as `task_filter::cursor`); empty on the last page.
+    std::string next_cursor;
 };
 
 } // namespace tasker

@@ -260,12 +260,13 @@ TEST_CASE_METHOD(fixture, "in-memory store: listing filters by state and namespa
     const auto first = create();
     const auto second = create();
     REQUIRE(store.apply_action_sync(first, action::cancel{}, by_operator));
-    auto all = detail::run_blocking(store.list_tasks({}));
+    auto all = store.list_tasks_sync({});
     REQUIRE(all);
-    REQUIRE(all->size() == 2);
-    CHECK((*all)[0].id == second);
-    auto cancelled = detail::run_blocking(store.list_tasks({.state = task_state::cancelled}));
-    REQUIRE(cancelled->size() == 1);
-    CHECK((*cancelled)[0].id == first);
-    CHECK(detail::run_blocking(store.list_tasks({.namespace_name = "other"}))->empty());
+    REQUIRE(all->tasks.size() == 2);
+    CHECK(all->tasks[0].id == second);
+    CHECK(all->next_cursor.empty());
+    auto cancelled = store.list_tasks_sync({.state = task_state::cancelled});
+    REQUIRE(cancelled->tasks.size() == 1);
+    CHECK(cancelled->tasks[0].id == first);
+    CHECK(store.list_tasks_sync({.namespace_name = "other"})->tasks.empty());
 }

@@ -190,3 +190,19 @@ steps:
     CHECK(problem_at(r, "steps[0].retry.max_backoff_ms", 8) ==
           "the cap on delays, 1000 ms, is below the first delay, 5000 ms");
 }
+
+TEST_CASE("template errors: an unknown or mistyped identity_strategy", "[unit][templates]")
+{
+    const auto with = [](std::string_view line) {
+        return "name: t\nnamespace_name: ns\nversion: 1.0.0\nsteps:\n  - {name: a, handler: {callable: h}}\n" +
+               std::string(line);
+    };
+    auto unknown = load_template(with("identity_strategy: by_context\n"));
+    CHECK(problem_at(unknown, "identity_strategy", 6) ==
+          "unknown identity_strategy 'by_context' (expected strict, caller_provided or always_unique)");
+    CHECK(unknown.error().problems.size() == 1);
+    auto list = load_template(with("identity_strategy: [strict]\n"));
+    CHECK(problem_at(list, "identity_strategy", 6) == "must be a string");
+    auto misspelled = load_template(with("identity_stratgy: strict\n"));
+    CHECK(problem_at(misspelled, "identity_stratgy", 6).find("unknown key 'identity_stratgy'") == 0);
+}

@@ -333,3 +333,30 @@ TEST_CASE("template loader: files", "[unit][templates]")
     REQUIRE_FALSE(bad);
     CHECK(bad.error().message.find(path.string() + ": template 'shop/f@1.0.0' has 1 problem") == 0);
 }
+
+TEST_CASE("template loader: identity_strategy, and the default when it is not given", "[unit][templates]")
+{
+    const auto with = [](std::string_view line) {
+        return "name: t\nnamespace_name: ns\nversion: 1.0.0\n" + std::string(line) +
+               "steps:\n  - {name: a, handler: {callable: h}}\n";
+    };
+    auto strict = load_template(with("identity_strategy: strict\n"));
+    REQUIRE(strict);
+    CHECK(strict->identity == identity_strategy::strict);
+    auto caller = load_template(with("identity_strategy: caller_provided\n"));
+    REQUIRE(caller);
+    CHECK(caller->identity == identity_strategy::caller_provided);
+    auto unique = load_template(with(":identity_strategy: always_unique\n")); // a Ruby symbol key
+    REQUIRE(unique);
+    CHECK(unique->identity == identity_strategy::always_unique);
+    auto unset = load_template(with(""));
+    REQUIRE(unset);
+    CHECK_FALSE(unset->identity);
+    auto no_value = load_template(with("identity_strategy: ~\n"));
+    REQUIRE(no_value);
+    CHECK_FALSE(no_value->identity);
+
+    for (auto s : {identity_strategy::strict, identity_strategy::caller_provided, identity_strategy::always_unique})
+        CHECK(identity_strategy_from_string(to_string(s)) == s);
+    CHECK_FALSE(identity_strategy_from_string("Strict"));
+}

@@ -68,6 +68,13 @@ TEST_CASE("template registry: templates are immutable per version", "[unit][temp
           std::string::npos);
     CHECK(r.find({"tests", "flow", std::nullopt}).value()->steps[0].handler.callable == "h.a");
 
+    // The identity strategy is part of the definition.
+    auto strict = versioned("1.0.0");
+    strict.identity = identity_strategy::strict;
+    auto other_identity = r.add(std::move(strict));
+    REQUIRE_FALSE(other_identity);
+    CHECK(other_identity.error() == errc::template_conflict);
+
     // A running task keeps its pointer whatever is registered later.
     REQUIRE(r.add(versioned("1.1.0", "h.new")));
     CHECK((*first)->steps[0].handler.callable == "h.a");

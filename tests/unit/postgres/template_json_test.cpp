@@ -5,6 +5,7 @@
 #include "template_json.hpp"
 
 #include <tasker/model/detail/template_text.hpp>
+#include <tasker/model/template_registry.hpp>
 
 #include "support/catch.hpp"
 
@@ -63,4 +64,17 @@ TEST_CASE("template json: batch_config, step lifecycle and handler details are w
 
     const auto deploy = read(corpus("deploy_environments.yaml"));
     CHECK(read(json::serialize(postgres::detail::definition_json(deploy))).loaded_from == deploy.loaded_from);
+}
+
+TEST_CASE("template json: the identity strategy is written and read back, and unset stays unset", "[unit][postgres]")
+{
+    for (const auto* line : {"identity_strategy: strict\n", "identity_strategy: caller_provided\n",
+                             "identity_strategy: always_unique\n", ""}) {
+        INFO(line);
+        const auto written = read(std::string("name: t\nnamespace_name: ns\nversion: 1.0.0\n") + line +
+                                  "steps:\n  - {name: a, handler: {callable: h}}\n");
+        const auto back = read(json::serialize(postgres::detail::definition_json(written)));
+        CHECK(back.identity == written.identity);
+        CHECK(same_definition(back, written));
+    }
 }

@@ -27,7 +27,7 @@ public:
     std::int64_t now_us() const noexcept { return now_us_; }
 
     /// Who makes these changes and why: recorded on every transition row (see
-    /// migrations/0011_operations.sql). A transition may name its own actor instead.
+    /// migrations/0012_operations.sql). A transition may name its own actor instead.
     void set_origin(const change_origin& o) { origin_ = o; }
 
     void task_transition(const task_row& t, task_state from, task_state to, task_event e);

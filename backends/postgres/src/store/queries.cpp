@@ -4,7 +4,8 @@
 
 #include <algorithm>
 
-// Reads for clients and operators: a task with its steps, history and failures, listings.
+// Reads for clients and operators: a task with its steps, history and failures (listings are
+// in task_listing.cpp, the dead-letter queue in dead_letters.cpp).
 
 namespace tasker::postgres {
 
@@ -15,7 +16,8 @@ awaitable<result<task_view>> store::get_task(task_id id)
     static constexpr statement task{
         "tasker_view_task",
         "SELECT template_id, state, context::text, identity_key, correlation_id, "
-        "(extract(epoch FROM created_at) * 1000000)::bigint, (extract(epoch FROM updated_at) * 1000000)::bigint "
+        "(extract(epoch FROM created_at) * 1000000)::bigint, (extract(epoch FROM updated_at) * 1000000)::bigint, "
+        "parent_correlation_id, initiator, source_system, reason, array_to_json(tags)::text, priority "
         "FROM tasker.tasks WHERE id = $1::uuid"};
     static constexpr statement steps{
         "tasker_view_steps",
@@ -58,6 +60,12 @@ awaitable<result<task_view>> store::get_task(task_id id)
         v.correlation_id = row[4].c_str();
         v.created_at = from_us(row[5].as<std::int64_t>());
         v.updated_at = from_us(row[6].as<std::int64_t>());
+        v.parent_correlation_id = row[7].c_str();
+        v.initiator = row[8].c_str();
+        v.source_system = row[9].c_str();
+        v.reason = row[10].c_str();
+        v.tags = parse_tags(row[11]);
+        v.priority = row[12].as<int>();
         for (const auto& s : exec(tx, steps, key)) {
             step_view sv;
             sv.index = s[0].as<std::uint32_t>();
@@ -116,40 +124,6 @@ awaitable<result<task_view>> store::get_task(task_id id)
         return v;
     };
     co_return co_await impl_->run<task_view>(std::move(op), "get_task");
-}
-
-awaitable<result<std::vector<task_summary>>> store::list_tasks(task_filter filter)
-{
-    // Newest first: v7 ids order by creation time, as in the in-memory store.
-    static constexpr statement list{
-        "tasker_list_tasks",
-        "SELECT t.id, t.template_id, t.state, (extract(epoch FROM t.created_at) * 1000000)::bigint, "
-        "(extract(epoch FROM t.updated_at) * 1000000)::bigint "
-        "FROM tasker.tasks AS t JOIN tasker.templates AS tp ON tp.id = t.template_id "
-        "WHERE ($1 = '' OR tp.namespace_name = $1) AND ($2 = '' OR t.state::text = $2) "
-        "ORDER BY t.id DESC LIMIT $3"};
-    auto op = [impl = impl_.get(), filter = std::move(filter)](pqxx::connection& c) -> result<std::vector<task_summary>> {
-        pqxx::read_transaction tx(c);
-        std::vector<task_summary> out;
-        const auto limit = static_cast<long long>(std::min<std::size_t>(filter.limit, 1'000'000));
-        const auto rows = exec(tx, list, filter.namespace_name.value_or(""),
-                               filter.state ? name_of(*filter.state) : std::string(), limit);
-        std::vector<std::int64_t> ids;
-        for (const auto& row : rows)
-            ids.push_back(row[1].as<std::int64_t>());
-        if (auto cached = impl->cache_templates(tx, std::move(ids)); !cached)
-            return cached.error();
-        out.reserve(rows.size());
-        for (const auto& row : rows) {
-            auto tmpl = impl->template_by_id(tx, row[1].as<std::int64_t>());
-            if (!tmpl)
-                return tmpl.error();
-            out.push_back({parse_uuid(row[0]), (*tmpl)->key(), task_state_from_string(row[2].c_str()).value(),
-                           from_us(row[3].as<std::int64_t>()), from_us(row[4].as<std::int64_t>())});
-        }
-        return out;
-    };
-    co_return co_await impl_->run<std::vector<task_summary>>(std::move(op), "list_tasks");
 }
 
 } // namespace tasker::postgres

@@ -29,6 +29,18 @@ json_ptr parse_json_field(const pqxx::field& f)
     return make_json(std::move(*v));
 }
 
+std::vector<std::string> parse_tags(const pqxx::field& f)
+{
+    std::vector<std::string> out;
+    const auto v = parse_json_field(f);
+    if (!v || !v->is_array())
+        return out;
+    for (const auto& tag : v->as_array())
+        if (tag.is_string())
+            out.emplace_back(tag.as_string());
+    return out;
+}
+
 write_transaction::~write_transaction()
 {
     if (!open_)

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace tasker::postgres::detail {
 
@@ -70,5 +71,7 @@ std::int64_t to_us(duration d);
 /// A uuid column (a task id, a lease owner); throws, naming the column, if it is not one.
 uuid parse_uuid(const pqxx::field& f);
 json_ptr parse_json_field(const pqxx::field& f); ///< nullptr for SQL NULL
+/// A task's tags, read as `array_to_json(tags)::text`.
+std::vector<std::string> parse_tags(const pqxx::field& f);
 
 } // namespace tasker::postgres::detail

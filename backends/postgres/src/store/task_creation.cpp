@@ -26,13 +26,23 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
     // insert, which the history of their start takes too.
     static constexpr statement insert_tasks{
         "tasker_insert_tasks",
-        "INSERT INTO tasker.tasks (id, template_id, state, context, identity_key, correlation_id, created_at, updated_at) "
-        "SELECT n.id, n.template_id, n.state, n.context::json, n.identity_key, n.correlation_id, stamp.at, stamp.at "
+        "INSERT INTO tasker.tasks (id, template_id, state, context, identity_key, correlation_id, "
+        "parent_correlation_id, initiator, source_system, reason, tags, priority, created_at, updated_at) "
+        "SELECT n.id, n.template_id, n.state, n.context::json, n.identity_key, n.correlation_id, "
+        "coalesce(n.parent_correlation_id, ''), coalesce(n.initiator, ''), coalesce(n.source_system, ''), "
+        "coalesce(n.reason, ''), coalesce(n.tags, '{}'), coalesce(n.priority, 0), stamp.at, stamp.at "
         "FROM jsonb_to_recordset($1::jsonb) AS n(ord integer, id uuid, template_id bigint, state tasker.task_state, "
-        "context text, identity_key text, correlation_id text), (SELECT clock_timestamp() AS at) AS stamp "
+        "context text, identity_key text, correlation_id text, parent_correlation_id text, initiator text, "
+        "source_system text, reason text, tags text[], priority integer), "
+        "(SELECT clock_timestamp() AS at) AS stamp "
         "ORDER BY n.ord "
         "ON CONFLICT (template_id, identity_key) WHERE identity_key <> '' DO NOTHING "
         "RETURNING id, (extract(epoch FROM created_at) * 1000000)::bigint"};
+    // The tags of the tasks inserted, for listings by tag (see migrations/0011_task_requests.sql).
+    static constexpr statement insert_tags{
+        "tasker_insert_task_tags",
+        "INSERT INTO tasker.task_tags (tag, task_id) "
+        "SELECT g.tag, n.task FROM jsonb_to_recordset($1::jsonb) AS n(task uuid, tags text[]), unnest(n.tags) AS g(tag)"};
     static constexpr statement identified_tasks{
         "tasker_identified_tasks",
         "SELECT n.ord, t.id FROM jsonb_to_recordset($1::jsonb) AS n(ord integer, template_id bigint, identity_key text) "
@@ -46,6 +56,9 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
         "FROM jsonb_to_recordset($1::jsonb) AS n(task uuid, states jsonb, created jsonb), "
         "jsonb_array_elements_text(n.states) WITH ORDINALITY AS s(state, n)"};
 
+    for (std::size_t k = 0; k < batch.size(); ++k)
+        if (auto ok = check_request_fields(batch[k]); !ok)
+            co_return in_batch(ok.error(), k, batch.size());
     std::vector<task_id> ids(batch.size());
     std::vector<std::uint64_t> randoms(batch.size());
     for (std::size_t k = 0; k < batch.size(); ++k) {
@@ -88,14 +101,32 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
             task_state final_state = t.state;
             for (const auto& ch : starts[k].task_changes)
                 final_state = ch.to;
-            task_rows.push_back(json::object{
-                {"ord", k},
-                {"id", t.id.to_string()},
-                {"template_id", template_id},
-                {"state", name_of(final_state)},
-                {"context", json::serialize(nt.context ? *nt.context : json::value(json::object{}))},
-                {"identity_key", nt.identity_key},
-                {"correlation_id", nt.correlation_id}});
+            json::object row{{"ord", k},
+                             {"id", t.id.to_string()},
+                             {"template_id", template_id},
+                             {"state", name_of(final_state)},
+                             {"context", json::serialize(nt.context ? *nt.context : json::value(json::object{}))},
+                             {"identity_key", nt.identity_key},
+                             {"correlation_id", nt.correlation_id}};
+            // The request's other fields only when given: most tasks have none, and the
+            // statement reads a missing one as its column's default.
+            auto text = [&row](std::string_view key, const std::string& v) {
+                if (!v.empty())
+                    row[key] = v;
+            };
+            text("parent_correlation_id", nt.parent_correlation_id);
+            text("initiator", nt.initiator);
+            text("source_system", nt.source_system);
+            text("reason", nt.reason);
+            if (!nt.tags.empty()) {
+                json::array tags;
+                for (const auto& tag : nt.tags)
+                    tags.emplace_back(tag);
+                row["tags"] = std::move(tags);
+            }
+            if (nt.priority != 0)
+                row["priority"] = nt.priority;
+            task_rows.push_back(std::move(row));
         }
 
         std::map<task_id, std::int64_t> inserted;
@@ -105,6 +136,7 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
         changeset cs(inserted.empty() ? 0 : inserted.begin()->second, impl->config.route);
         cs.set_origin(change_origin{"client", {}, nullptr});
         json::array step_rows;
+        json::array tag_rows;
         json::array existing; // identity keys that named a task already there
         for (std::size_t k = 0; k < n; ++k) {
             auto& t = rows[k];
@@ -125,6 +157,8 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
                 step_row["created"] = std::move(created);
             }
             step_rows.push_back(std::move(step_row));
+            if (!batch[k].tags.empty())
+                tag_rows.push_back(json::object{{"task", t.id.to_string()}, {"tags", task_rows[k].as_object().at("tags")}});
             out[k] = task_created{t.id, true};
         }
         if (!existing.empty()) {
@@ -142,6 +176,8 @@ awaitable<result<std::vector<task_created>>> store::create_tasks(std::vector<new
         }
         if (!step_rows.empty())
             exec(tx.statements(), insert_steps, json::serialize(step_rows));
+        if (!tag_rows.empty())
+            exec(tx.statements(), insert_tags, json::serialize(tag_rows));
         commit(tx, cs, {});
         return out;
     };

@@ -28,8 +28,19 @@ result<new_task> client<Store>::prepare(task_request& r, template_ptr tmpl) cons
     if (tmpl->schema)
         if (auto ok = tmpl->schema->validate(r.context); !ok)
             return ok.error();
-    return new_task{std::move(tmpl), make_json(std::move(r.context)), std::move(r.identity_key),
-                    std::move(r.correlation_id)};
+    auto key = identity_key_for(tmpl->key(), tmpl->identity, std::move(r.identity_key), r.context);
+    if (!key)
+        return key.error();
+    new_task t{std::move(tmpl), make_json(std::move(r.context)), std::move(*key), std::move(r.correlation_id)};
+    t.parent_correlation_id = std::move(r.parent_correlation_id);
+    t.initiator = std::move(r.initiator);
+    t.source_system = std::move(r.source_system);
+    t.reason = std::move(r.reason);
+    t.tags = std::move(r.tags);
+    t.priority = r.priority;
+    if (auto ok = check_request_fields(t); !ok)
+        return ok.error();
+    return t;
 }
 
 template <task_store Store>
@@ -86,6 +97,12 @@ template <task_store Store>
 awaitable<result<task_view>> client<Store>::get(task_id id)
 {
     co_return co_await store_.get_task(id);
+}
+
+template <task_store Store>
+awaitable<result<task_page>> client<Store>::list(task_filter filter)
+{
+    co_return co_await store_.list_tasks(std::move(filter));
 }
 
 template <task_store Store>

@@ -78,7 +78,7 @@ public:
     {
         return forward([&] { return inner_.get_task(id); });
     }
-    awaitable<result<std::vector<task_summary>>> list_tasks(task_filter f)
+    awaitable<result<task_page>> list_tasks(task_filter f)
     {
         return forward([&] { return inner_.list_tasks(std::move(f)); });
     }

@@ -6,6 +6,7 @@
 
 #include <tasker/testing/conformance/store_claims_and_results.hpp>
 #include <tasker/testing/conformance/store_operations.hpp>
+#include <tasker/testing/conformance/store_listing.hpp>
 #include <tasker/testing/conformance/store_operator_actions.hpp>
 #include <tasker/testing/conformance/store_queries.hpp>
 #include <tasker/testing/conformance/store_task_creation.hpp>
@@ -70,6 +71,14 @@
                              "a step completed by hand feeds its dependent; retry_failed resets every failed step")    \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, store_operation_cases, history_keeps_every_attempt_and_its_origin,         \
                              "the history keeps every attempt, its worker and error, and who made each change")        \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_listing_cases, request_fields_round_trip,                           \
+                             "a task request's fields come back as given")                                             \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_listing_cases, each_filter_narrows,                                 \
+                             "each listing filter narrows to the tasks that match")                                    \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_listing_cases, paging_walks_every_task_once,                        \
+                             "listing pages walk every task once, whatever is created meanwhile")                      \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_listing_cases, bad_fields_and_cursors_change_nothing,               \
+                             "bad request fields, filters and cursors are refused and change nothing")                 \
     static_assert(true, "TASKER_STORE_CONFORMANCE is followed by a semicolon")
 
 /// One test case of the store suite (for `TASKER_STORE_CONFORMANCE`).

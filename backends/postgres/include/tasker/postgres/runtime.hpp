@@ -186,6 +186,8 @@ public:
         return detail::run_blocking(front_.act(id, std::move(a), std::move(who)));
     }
     result<task_view> get(const task_id& id) { return detail::run_blocking(tasks_.get_task(id)); }
+    /// A page of tasks, newest first (see `client::list`).
+    result<task_page> list(task_filter filter) { return detail::run_blocking(tasks_.list_tasks(std::move(filter))); }
     /// The task once it is in a terminal state; `errc::timeout` after `timeout`.
     result<task_view> wait(const task_id& id, duration timeout)
     {

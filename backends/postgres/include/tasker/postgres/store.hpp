@@ -96,7 +96,7 @@ public:
     awaitable<result<void>> orchestrate(std::vector<message> events);
     awaitable<result<task_state>> apply_action(task_id id, operator_action a, change_origin who);
     awaitable<result<task_view>> get_task(task_id id);
-    awaitable<result<std::vector<task_summary>>> list_tasks(task_filter filter);
+    awaitable<result<task_page>> list_tasks(task_filter filter);
     awaitable<result<std::vector<stale_task>>> sweep_stale(staleness_sweep sweep);
     awaitable<result<dead_letter_page>> dead_letters(dead_letter_filter filter);
     awaitable<result<dead_letter>> dead_letter_of(task_id id);

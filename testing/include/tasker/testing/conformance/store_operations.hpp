@@ -189,6 +189,20 @@ public:
         CHECK(failed_with(blocking(store().dead_letters({.cursor = "bogus"})), {errc::invalid_request}));
         CHECK(failed_with(blocking(store().dead_letter_of(suite::unknown_task())), {errc::task_not_found}));
         CHECK(run(store().dead_letter_of(ids[0]), "dead_letter_of").status == dead_letter_status::investigating);
+
+        // An entry takes its task's priority: an urgent task goes to the head of the queue.
+        const auto urgent = failed_for_good(tmpl, 4, 50);
+        CHECK(run(store().dead_letter_of(urgent), "dead_letter_of").priority == 50);
+        const auto ordered = dead_letters({.order = dead_letter_order::investigation});
+        REQUIRE(ordered.size() == 3);
+        CHECK(ordered[0].task == urgent);
+        auto head = run(store().dead_letters({.order = dead_letter_order::investigation, .limit = 1}), "dead_letters");
+        REQUIRE(head.entries.size() == 1);
+        auto rest = run(store().dead_letters({.order = dead_letter_order::investigation, .limit = 5,
+                                              .cursor = head.next_cursor}),
+                        "dead_letters");
+        REQUIRE(rest.entries.size() == 2);
+        CHECK(rest.entries[0].task == ids[0]);
     }
 
     /// Contract 8: completing a failed step by hand with a result reopens the task and its
@@ -294,10 +308,12 @@ private:
         return id;
     }
 
-    /// A task of `tmpl` in error: its step a failed for good, c done.
-    task_id failed_for_good(const template_ptr& tmpl, int order)
+    /// A task of `tmpl` (of `priority`) in error: its step a failed for good, c done.
+    task_id failed_for_good(const template_ptr& tmpl, int order, int priority = 0)
     {
-        const auto id = create(tmpl, {}, order).id;
+        new_task nt{tmpl, make_json(json::object{{"order", order}}), {}, {}};
+        nt.priority = priority;
+        const auto id = run(store().create_task(std::move(nt)), "create_task").id;
         REQUIRE(claim(id, step_c, 1, ticks(30)).status == claim_status::claimed);
         REQUIRE(record(outcome(id, step_c, 1)) == record_status::recorded);
         REQUIRE(claim(id, step_a, 1, ticks(30)).status == claim_status::claimed);

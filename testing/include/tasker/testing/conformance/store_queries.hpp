@@ -50,7 +50,7 @@ public:
         CHECK(newest[1].id == t2);
         task_filter elsewhere;
         elsewhere.namespace_name = "conformance_elsewhere";
-        CHECK(run(store().list_tasks(std::move(elsewhere)), "list_tasks").empty());
+        CHECK(run(store().list_tasks(std::move(elsewhere)), "list_tasks").tasks.empty());
 
         // t2's step a fails for good while c still runs: blocked, not yet a dead letter.
         REQUIRE(claim(t2, step_a, 1, ticks(30)).status == claim_status::claimed);

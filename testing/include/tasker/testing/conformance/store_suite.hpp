@@ -220,10 +220,11 @@ protected:
 
     task_view view(const task_id& id) { return run(store().get_task(id), "get_task"); }
 
+    /// The first page of the suite's tasks that match `filter`.
     std::vector<task_summary> list(task_filter filter)
     {
         filter.namespace_name = std::string(ns);
-        return run(store().list_tasks(std::move(filter)), "list_tasks");
+        return run(store().list_tasks(std::move(filter)), "list_tasks").tasks;
     }
 
     std::vector<dead_letter> dead_letters(dead_letter_filter f = {})

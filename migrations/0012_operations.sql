@@ -1,4 +1,4 @@
--- tasker migration 0011: operating workflows -- staleness, the dead-letter queue as an
+-- tasker migration 0012: operating workflows -- staleness, the dead-letter queue as an
 -- investigation tracker, and who did what.
 --
 -- * `expire` (task and step event): a task past a lifecycle limit ends in error, its unfinished
@@ -180,12 +180,14 @@ BEGIN
           AND e.status IN ('pending', 'investigating');
     END IF;
 
-    -- New entries, each with the task's context and correlation id added to its snapshot.
+    -- New entries, each with the task's context and correlation id added to its snapshot, and its
+    -- priority (0011).
     IF coalesce(jsonb_array_length(changes -> 'dead_letters'), 0) > 0 THEN
-        INSERT INTO tasker.dead_letters (task_id, reason, failed_steps, at, cause, snapshot, updated_at, template_id)
+        INSERT INTO tasker.dead_letters (task_id, reason, failed_steps, at, cause, snapshot, updated_at, template_id,
+                                         priority)
         SELECT d.task, d.reason, d.failed_steps, stamp, d.cause,
                (d.snapshot || jsonb_build_object('context', t.context::jsonb, 'correlation_id', t.correlation_id))::json,
-               stamp, t.template_id
+               stamp, t.template_id, t.priority
         FROM jsonb_to_recordset(changes -> 'dead_letters')
                  AS d(ord integer, task uuid, reason text, failed_steps jsonb, cause tasker.dead_letter_cause,
                       snapshot jsonb)
