@@ -114,12 +114,12 @@ std::optional<stale_task> store::sweep_one(shard& sh, task_record& t, const stal
     const input::expire in{v->action == staleness_action::dlq, v->reason()};
     if (!decide(*t.tmpl, t.id, t.state, t.status, in, sh.random.random(), sh.reused, t.results()))
         return found;
-    auto origin = std::make_shared<change_origin>(sweep.origin);
-    origin->reason = in.reason;
-    origin->metadata = make_json(json::object{{"limit", to_string(v->limit)},
-                                              {"allowed_ms", std::chrono::duration_cast<milliseconds>(v->allowed).count()},
-                                              {"age_ms", std::chrono::duration_cast<milliseconds>(v->age).count()}});
-    commit(sh, t, sh.reused, now, origin);
+    change_origin origin = sweep.origin;
+    origin.reason = in.reason;
+    origin.metadata = make_json(json::object{{"limit", to_string(v->limit)},
+                                             {"allowed_ms", std::chrono::duration_cast<milliseconds>(v->allowed).count()},
+                                             {"age_ms", std::chrono::duration_cast<milliseconds>(v->age).count()}});
+    commit(sh, t, sh.reused, now, keep_origin(t, std::move(origin)));
     found.acted = true;
     return found;
 }

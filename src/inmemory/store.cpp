@@ -12,6 +12,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include <algorithm>
+#include <map>
 
 namespace tasker::inmemory {
 
@@ -30,9 +31,8 @@ store::store(message_sink& sink, any_clock clock, store_options options)
                             ? options.retain_finished
                             : (options.retain_finished + shard_count - 1) / shard_count),
       ids_(detail::seed_or_random(options.seed)),
-      orchestration_origin_(std::make_shared<const change_origin>(change_origin{
-          "orchestrator:" + (options.actor.empty() ? process_name() : options.actor), {}, nullptr})),
-      creation_origin_(std::make_shared<const change_origin>(change_origin{"client", {}, nullptr}))
+      orchestration_origin_{"orchestrator:" + (options.actor.empty() ? process_name() : options.actor), {}, nullptr},
+      creation_origin_{"client", {}, nullptr}
 {
     uuid_generator seeds(detail::seed_or_random(options.seed) ^ 0x5bd1e995);
     for (std::size_t i = 0; i < shard_count; ++i)
@@ -47,7 +47,13 @@ store::shard& store::shard_of(const task_id& id) const noexcept
     return *shards_[std::hash<task_id>{}(id) >> 60 & (shard_count - 1)];
 }
 
-void store::commit(shard& sh, task_record& t, const decision& d, time_point now, const origin_ptr& origin)
+const change_origin* store::keep_origin(task_record& t, change_origin o)
+{
+    t.kept_origins.push_back(std::make_shared<const change_origin>(std::move(o)));
+    return t.kept_origins.back().get();
+}
+
+void store::commit(shard& sh, task_record& t, const decision& d, time_point now, const change_origin* origin)
 {
     add_created_steps(d, t.status, [&](const created_step& c) {
         if (c.step >= t.data.size())
@@ -242,7 +248,7 @@ result<task_created> store::create_locked(shard& sh, new_task& nt, const task_pl
         !r)
         return r.error();
     ++sh.state_counts[static_cast<std::size_t>(task_state::pending)];
-    commit(sh, t, sh.reused, now, creation_origin_);
+    commit(sh, t, sh.reused, now, &creation_origin_);
     sh.tasks.emplace(id, std::move(rec));
     sh.changed = true;
     return task_created{id, true};
@@ -266,7 +272,7 @@ void store::orchestrate_sync(std::span<const message> events)
             const auto results = t->results();
             for (const auto& in : inputs)
                 if (decide(*t->tmpl, t->id, t->state, t->status, in, sh.random.random(), sh.reused, results))
-                    commit(sh, *t, sh.reused, now, orchestration_origin_);
+                    commit(sh, *t, sh.reused, now, &orchestration_origin_);
         }
         flush(sh);
     });
@@ -290,7 +296,7 @@ result<task_state> store::apply_action_sync(const task_id& id, const operator_ac
         return r.error();
     if (auto resolved = resolved_step_result(in, a))
         t->data[resolved->first].result = std::move(resolved->second);
-    commit(sh, *t, sh.reused, clock_.now(), std::make_shared<const change_origin>(who));
+    commit(sh, *t, sh.reused, clock_.now(), keep_origin(*t, who));
     flush(sh);
     return t->state;
 }
@@ -328,8 +334,22 @@ result<task_view> store::get_task_sync(const task_id& id) const
                                         t->data[i].result,
                                         t->data[i].failure ? std::optional(*t->data[i].failure) : std::nullopt,
                                         t->data[i].checkpoint()});
-    v.task_transitions = t->task_transitions;
-    v.step_transitions = t->step_transitions;
+    // One shared copy of each origin per view: the view may outlive the task.
+    std::map<const change_origin*, std::shared_ptr<const change_origin>> origins;
+    const auto shared = [&](const change_origin* o) -> std::shared_ptr<const change_origin> {
+        if (!o)
+            return nullptr;
+        auto& s = origins[o];
+        if (!s)
+            s = std::make_shared<const change_origin>(*o);
+        return s;
+    };
+    v.task_transitions.reserve(t->task_transitions.size());
+    for (const auto& r : t->task_transitions)
+        v.task_transitions.push_back({r.seq, r.from, r.to, r.event, r.at, shared(r.origin)});
+    v.step_transitions.reserve(t->step_transitions.size());
+    for (const auto& r : t->step_transitions)
+        v.step_transitions.push_back({r.seq, r.step, r.attempt, r.from, r.to, r.event, r.at, shared(r.origin)});
     v.failures = t->failures;
     return v;
 }

@@ -73,8 +73,27 @@ struct store::task_record {
     time_point updated_at;
     std::vector<step_status> status;
     std::vector<step_data> data;
-    std::vector<task_transition> task_transitions;
-    std::vector<step_transition> step_transitions;
+    // The history, as `task_view` has it but with each row's origin as a plain pointer: every
+    // transition takes one, and a shared one's reference count would be written by every thread
+    // of the store. The origins live as long as the store (orchestration, workers) or the task
+    // (`kept_origins`: an operator's or a staleness pass's).
+    struct task_row {
+        std::uint32_t seq;
+        task_state from, to;
+        task_event event;
+        time_point at;
+        const change_origin* origin;
+    };
+    struct step_row {
+        std::uint32_t seq, step, attempt;
+        step_state from, to;
+        step_event event;
+        time_point at;
+        const change_origin* origin;
+    };
+    std::vector<task_row> task_transitions;
+    std::vector<step_row> step_transitions;
+    std::vector<std::shared_ptr<const change_origin>> kept_origins;
     std::vector<step_failure_record> failures; // every failed attempt's error, in order
     std::uint32_t seq = 0;
 
@@ -114,7 +133,7 @@ struct store::task_record {
 
     // A compare-and-set step change made outside the decision core (claims and results):
     // the step machine decides legality; the caller has checked `from`.
-    void move_step(std::uint32_t step, step_event e, time_point now, const std::shared_ptr<const change_origin>& origin)
+    void move_step(std::uint32_t step, step_event e, time_point now, const change_origin* origin)
     {
         auto& s = status[step];
         const step_state from = s.state;
@@ -149,19 +168,25 @@ struct store::shard {
     std::uint64_t finished_total = 0;
     std::array<std::size_t, task_state_count> state_counts{};
     uuid_generator random;          // retry jitter
-    // `worker:<owner>` per claim owner seen here: transitions share one origin per worker.
-    boost::unordered_flat_map<uuid, std::shared_ptr<const change_origin>, std::hash<uuid>> worker_origins;
+    // `worker:<owner>` per claim owner seen here, kept as long as the store: transitions of
+    // every task point at them (one entry per worker process that ever claimed here).
+    boost::unordered_flat_map<uuid, std::unique_ptr<const change_origin>, std::hash<uuid>> worker_origins;
 
-    const std::shared_ptr<const change_origin>& worker_origin(const uuid& owner)
+    const change_origin* worker_origin(const uuid& owner)
     {
+        if (last_worker && owner == last_owner) // a batch is one worker's, usually
+            return last_worker;
         auto it = worker_origins.find(owner);
-        if (it != worker_origins.end())
-            return it->second;
-        if (worker_origins.size() >= 4096) // workers come and go: forget the old ones
-            worker_origins.clear();
-        auto o = std::make_shared<const change_origin>(change_origin{worker_actor(owner), {}, nullptr});
-        return worker_origins.emplace(owner, std::move(o)).first->second;
+        if (it == worker_origins.end())
+            it = worker_origins
+                     .emplace(owner, std::make_unique<const change_origin>(change_origin{worker_actor(owner), {}, nullptr}))
+                     .first;
+        last_owner = owner;
+        last_worker = it->second.get();
+        return last_worker;
     }
+    uuid last_owner;
+    const change_origin* last_worker = nullptr;
 
     explicit shard(std::uint64_t seed) : random(seed) {}
 

@@ -119,8 +119,10 @@ private:
     result<task_placement> place(const new_task& t) const;
     result<task_created> create_locked(shard& sh, new_task& t, const task_placement& rt, const task_id& id,
                                        time_point now);
-    using origin_ptr = std::shared_ptr<const change_origin>;
-    void commit(shard& sh, task_record& t, const decision& d, time_point now, const origin_ptr& origin);
+    void commit(shard& sh, task_record& t, const decision& d, time_point now, const change_origin* origin);
+    /// `o` kept with task `t` for as long as the task: the origin of an operator's action or a
+    /// staleness pass.
+    static const change_origin* keep_origin(task_record& t, change_origin o);
     static void claim_dynamic(const task_record& t, step_claim& c);
     void record_dead_letter(const task_record& t, const decision& d, time_point now);
     void close_dead_letter(const task_id& task, dead_letter_status status, const std::string& actor, time_point now);
@@ -145,8 +147,8 @@ private:
     std::mutex evicted_identities_mutex_;
     std::vector<std::string> evicted_identities_;
 
-    origin_ptr orchestration_origin_; // `orchestrator:<actor>`
-    origin_ptr creation_origin_;      // `client`
+    change_origin orchestration_origin_; // `orchestrator:<actor>`
+    change_origin creation_origin_;      // `client`
 
     // The dead-letter queue: entries by id (id - 1 is the index), and each task's latest.
     mutable std::mutex dead_letters_mutex_;
