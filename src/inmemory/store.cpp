@@ -105,20 +105,29 @@ void store::evict_finished(shard& sh)
     while (sh.finished.size() > retain_per_shard_) {
         const task_id id = sh.finished.front();
         sh.finished.pop_front();
-        auto it = sh.tasks.find(id);
-        if (it == sh.tasks.end() || !is_terminal(it->second->state))
-            continue;
-        auto& t = *it->second;
-        --sh.state_counts[static_cast<std::size_t>(t.state)];
-        if (!t.identity_key.empty())
-            identities.push_back(identity_of(t.tmpl->key(), t.identity_key));
-        sh.tasks.erase(it);
+        if (auto* t = sh.find(id); t && is_terminal(t->state))
+            forget(sh, id, identities);
     }
-    if (!identities.empty()) {
-        std::lock_guard lock(evicted_identities_mutex_);
-        for (auto& i : identities)
-            evicted_identities_.push_back(std::move(i));
-    }
+    release_identities(std::move(identities));
+}
+
+void store::forget(shard& sh, const task_id& id, std::vector<std::string>& identities)
+{
+    auto it = sh.tasks.find(id);
+    auto& t = *it->second;
+    --sh.state_counts[static_cast<std::size_t>(t.state)];
+    if (!t.identity_key.empty())
+        identities.push_back(identity_of(t.tmpl->key(), t.identity_key));
+    sh.tasks.erase(it);
+}
+
+void store::release_identities(std::vector<std::string> identities)
+{
+    if (identities.empty())
+        return;
+    std::lock_guard lock(evicted_identities_mutex_);
+    for (auto& i : identities)
+        evicted_identities_.push_back(std::move(i));
 }
 
 // Hands the critical section's messages to the sink before the shard's lock is released,

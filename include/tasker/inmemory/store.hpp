@@ -71,6 +71,9 @@ public:
     awaitable<result<dead_letter>> dead_letter_of(task_id id);
     awaitable<result<tasker::dead_letter_counts>> dead_letter_counts();
     awaitable<result<dead_letter>> update_dead_letter(std::uint64_t entry, dead_letter_update update);
+    /// Both modes of `task_store::purge_finished` but `archive`: this store keeps nothing beyond
+    /// memory, so it refuses to archive (`errc::invalid_request`).
+    awaitable<result<retention_report>> purge_finished(retention_pass p);
 
     // The operations above, done on the calling thread before they return (`_sync`): what the
     // coroutines call, and what single-threaded callers (the embedded runtime, tests) use.
@@ -86,6 +89,7 @@ public:
     result<task_state> apply_action_sync(const task_id& id, const operator_action& a, const change_origin& who);
     result<task_view> get_task_sync(const task_id& id) const;
     result<std::vector<stale_task>> sweep_stale_sync(const staleness_sweep& sweep);
+    result<retention_report> purge_finished_sync(const retention_pass& p);
     /// A page of tasks (see `task_store`); it looks at every task the store holds, shard by
     /// shard, each under its lock.
     result<task_page> list_tasks_sync(const task_filter& filter) const;
@@ -130,6 +134,13 @@ private:
     std::optional<stale_task> sweep_one(shard& sh, task_record& t, const staleness_sweep& sweep, time_point now);
     void flush(shard& sh);
     void evict_finished(shard& sh);
+    /// Takes task `id` (held by `sh`) out of the store; its identity key goes to `identities`.
+    void forget(shard& sh, const task_id& id, std::vector<std::string>& identities);
+    /// Queues identity keys of forgotten tasks for removal (creation drains the queue).
+    void release_identities(std::vector<std::string> identities);
+    /// Retention over one shard: forgets up to `budget` of its tasks that may retire at `cutoff`.
+    std::size_t retire_finished(shard& sh, time_point cutoff, std::size_t budget, std::vector<std::string>& identities);
+    bool has_open_dead_letter(const task_id& id) const;
 
     message_sink& sink_;
     any_clock clock_;

@@ -9,6 +9,7 @@
 #include <tasker/store/change_origin.hpp>
 #include <tasker/store/dead_letter.hpp>
 #include <tasker/store/operator_action.hpp>
+#include <tasker/store/retention.hpp>
 #include <tasker/store/staleness_sweep.hpp>
 #include <tasker/store/step_claim.hpp>
 #include <tasker/store/step_outcome.hpp>
@@ -73,6 +74,13 @@ namespace tasker {
 /// 13. `s.update_dead_letter(entry, u)`: an investigator's status change or note
 ///    (`check_dead_letter_update`, `apply_dead_letter_update`); the entry as it is now, or
 ///    `errc::task_not_found` for an unknown entry.
+/// 15. `s.purge_finished(p)`: one batch of retention (`check_retention`): takes up to
+///    `p.batch` finished tasks that `may_retire` at `retention_cutoff(p, now)`, older first,
+///    with their steps and history, deleted or archived per `p.mode` (a store that cannot
+///    archive refuses with `errc::invalid_request`). Each goes under its task lock and is
+///    judged again there, so concurrent passes take each task once and a task reopened
+///    meanwhile stays. Dead-letter entries stay. A duplicate or late message naming a task
+///    that is gone is a no-op, as for any unknown task.
 /// Every change records its origin on the transitions it writes: claims and results their
 /// worker (`worker:<owner>`), orchestration the store's `actor` setting.
 template <class S>
@@ -82,7 +90,7 @@ concept task_store = requires(S& s, task_template t, template_ref ref, new_task 
                               std::vector<message> events, task_id id, operator_action a, task_filter filter,
                               std::vector<step_checkpoint> checkpoints, change_origin who,
                               staleness_sweep sweep, dead_letter_filter dlf, std::uint64_t entry,
-                              dead_letter_update update) {
+                              dead_letter_update update, retention_pass retention) {
     { s.register_template(t) } -> std::same_as<awaitable<result<template_ptr>>>;
     { s.find_template(ref) } -> std::same_as<awaitable<result<template_ptr>>>;
     { s.list_templates() } -> std::same_as<awaitable<result<std::vector<template_ptr>>>>;
@@ -101,6 +109,7 @@ concept task_store = requires(S& s, task_template t, template_ref ref, new_task 
     { s.dead_letter_of(id) } -> std::same_as<awaitable<result<dead_letter>>>;
     { s.dead_letter_counts() } -> std::same_as<awaitable<result<dead_letter_counts>>>;
     { s.update_dead_letter(entry, update) } -> std::same_as<awaitable<result<dead_letter>>>;
+    { s.purge_finished(retention) } -> std::same_as<awaitable<result<retention_report>>>;
 };
 
 } // namespace tasker

@@ -102,6 +102,10 @@ public:
     {
         return forward([&] { return inner_.update_dead_letter(entry, std::move(u)); });
     }
+    awaitable<result<retention_report>> purge_finished(retention_pass p)
+    {
+        return forward([&] { return inner_.purge_finished(std::move(p)); });
+    }
 
 private:
     // Calls the inner operation only while alive; the awaitable it returns is awaited here.

@@ -9,6 +9,7 @@
 #include <tasker/testing/conformance/store_listing.hpp>
 #include <tasker/testing/conformance/store_operator_actions.hpp>
 #include <tasker/testing/conformance/store_queries.hpp>
+#include <tasker/testing/conformance/store_retention.hpp>
 #include <tasker/testing/conformance/store_task_creation.hpp>
 #include <tasker/testing/conformance/store_templates.hpp>
 
@@ -71,6 +72,12 @@
                              "a step completed by hand feeds its dependent; retry_failed resets every failed step")    \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, store_operation_cases, history_keeps_every_attempt_and_its_origin,         \
                              "the history keeps every attempt, its worker and error, and who made each change")        \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_retention_cases, retention_takes_old_finished_tasks,                 \
+                             "retention takes old finished tasks in batches and keeps what may still be needed")        \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_retention_cases, retention_frees_identities_and_refuses_bad_passes,  \
+                             "retention frees identity keys and refuses bad passes")                                   \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_retention_cases, concurrent_retention_takes_each_task_once,          \
+                             "concurrent retention passes take each task once")                                        \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, store_listing_cases, request_fields_round_trip,                           \
                              "a task request's fields come back as given")                                             \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, store_listing_cases, each_filter_narrows,                                 \

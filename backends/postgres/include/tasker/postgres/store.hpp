@@ -102,6 +102,9 @@ public:
     awaitable<result<dead_letter>> dead_letter_of(task_id id);
     awaitable<result<tasker::dead_letter_counts>> dead_letter_counts();
     awaitable<result<dead_letter>> update_dead_letter(std::uint64_t entry, dead_letter_update update);
+    /// Archiving moves a task's rows to tasker.archived_tasks, archived_steps,
+    /// archived_task_transitions, archived_step_transitions and archived_step_failures.
+    awaitable<result<retention_report>> purge_finished(retention_pass p);
 
     // Waiting for tasks to finish (tasker::client::wait_until_finished waits with these).
 
