@@ -43,6 +43,14 @@ steps:
   - {name: report, dependencies: [fetch], handler: {callable: ops.report}}
 )";
 
+inline constexpr const char* quick_yaml = R"(
+name: quick
+namespace_name: ops
+version: 1.0.0
+steps:
+  - {name: only, handler: {callable: ops.quick}}
+)";
+
 inline const change_origin on_call{"operator:alice", "upstream fixed, see INC-42", nullptr};
 
 /// Waits (up to `timeout` of real time) until task `id` is in `state`; its view then.
@@ -212,6 +220,53 @@ void a_step_completed_by_hand_feeds_its_dependents()
           dead_letter_status::manually_resolved);
 }
 
+template <class D>
+void finished_tasks_are_retired_after_their_age()
+{
+    testing::manual_clock clock(std::chrono::system_clock::now());
+    std::mutex m;
+    std::condition_variable cv;
+    std::string retired;
+    deployment_settings s;
+    s.clock = any_clock::ref(clock);
+    s.retention = retention_config{.interval = 1min, .pass = {.finished_for = 1h}};
+    s.log = logger(log_level::info, [&](log_level, std::string_view line) {
+        if (line.find("event=tasks_retired") == std::string_view::npos)
+            return;
+        std::lock_guard lock(m);
+        retired = line;
+        cv.notify_all();
+    });
+    D d(s);
+    auto& rt = d.rt;
+    std::atomic<int> fetches{0};
+    add_handlers(rt, fetches);
+    rt.handlers().add("ops.quick", [](step_context&) { return success({{"ok", true}}); });
+    REQUIRE(rt.load_template(quick_yaml));
+    REQUIRE(rt.load_template(failing_yaml));
+    REQUIRE(rt.start());
+    auto done = rt.submit({{"ops", "quick", std::nullopt}, json::object{}, {}, {}});
+    auto failed = rt.submit({{"ops", "failing_fetch", std::nullopt}, json::object{}, {}, {}});
+    REQUIRE(done);
+    REQUIRE(failed);
+    REQUIRE(rt.wait(done->id, 30s)->state == task_state::complete);
+    REQUIRE(rt.wait(failed->id, 30s)->state == task_state::error);
+
+    clock.advance(2h); // an hour past the age: the next pass takes the finished task
+    {
+        std::unique_lock lock(m);
+        REQUIRE(cv.wait_for(lock, 30s, [&] { return !retired.empty(); }));
+    }
+    CHECK(retired.find("tasks=1") != std::string::npos);
+    CHECK(retired.find("mode=delete") != std::string::npos);
+    const auto gone = rt.get(done->id);
+    REQUIRE_FALSE(gone);
+    CHECK(gone.error() == errc::task_not_found);
+    // The task in error waits for its investigation, which is still open.
+    CHECK(rt.get(failed->id)->state == task_state::error);
+    CHECK(detail::run_blocking(rt.task_store().dead_letter_of(failed->id))->status == dead_letter_status::pending);
+}
+
 } // namespace tasker::test::operations
 
 /// The operations cases for `Deployment`, tagged `tags`.
@@ -225,4 +280,7 @@ void a_step_completed_by_hand_feeds_its_dependents()
                            "a dry-run pass reports a stale task and changes nothing")                                \
     TASKER_DEPLOYMENT_CASE(Deployment, tags, "operations",                                                           \
                            ::tasker::test::operations::a_step_completed_by_hand_feeds_its_dependents,                \
-                           "a failed step completed by hand with a result feeds its dependents")
+                           "a failed step completed by hand with a result feeds its dependents")                     \
+    TASKER_DEPLOYMENT_CASE(Deployment, tags, "operations",                                                           \
+                           ::tasker::test::operations::finished_tasks_are_retired_after_their_age,                   \
+                           "finished tasks are retired after their age on virtual time, those under investigation kept")

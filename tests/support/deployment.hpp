@@ -21,10 +21,12 @@ struct deployment_settings {
     /// When set: the runtime's logger (a test may act on what it logs).
     std::optional<logger> log;
     /// When set: virtual time for the orchestrator (the whole runtime, when embedded), which
-    /// then judges staleness by it.
+    /// then judges staleness and retention by it.
     std::optional<any_clock> clock;
     /// When set: the orchestrator's staleness passes.
     std::optional<staleness_config> staleness;
+    /// When set: the orchestrator's retention passes.
+    std::optional<retention_config> retention;
 
     /// Applies every setting to the options of a runtime (embedded or PostgreSQL).
     template <class Options>
@@ -43,12 +45,15 @@ struct deployment_settings {
             o.log = *log;
         if (staleness)
             o.orchestrator.staleness = *staleness;
+        if (retention)
+            o.orchestrator.retention = *retention;
         if (clock) {
             if constexpr (requires { o.orchestrator_clock; })
                 o.orchestrator_clock = *clock;
             else
                 o.clock = *clock;
             o.orchestrator.staleness.use_orchestrator_clock = true;
+            o.orchestrator.retention.use_orchestrator_clock = true;
         }
     }
 };

@@ -35,6 +35,22 @@ struct staleness_config {
     bool use_orchestrator_clock = false;
 };
 
+/// How an orchestrator takes finished tasks away (`task_store::purge_finished`): by default
+/// those finished more than 30 days ago are deleted, checked every minute.
+struct retention_config {
+    /// Time between passes; zero turns retention off in this orchestrator (finished tasks
+    /// then stay until something else removes them).
+    duration interval = std::chrono::minutes(1);
+    /// How long a finished task stays, what happens to it then, and the batch size.
+    retention_pass pass{};
+    /// Batches per pass at most; a pass stops early once a batch comes back short. Between
+    /// batches the orchestrator goes on with its other work.
+    std::size_t max_batches = 100;
+    /// Judge ages by this orchestrator's clock instead of the store's: for tests on
+    /// virtual time.
+    bool use_orchestrator_clock = false;
+};
+
 struct orchestrator_config {
     /// Messages read and processed per store call.
     std::size_t batch_size = 64;
@@ -45,6 +61,7 @@ struct orchestrator_config {
     std::string name = "orchestrator";
     logger log;
     staleness_config staleness{};
+    retention_config retention{};
 };
 
 /// Moves tasks forward: reads step results and retry timers from the orchestration queue
@@ -75,6 +92,10 @@ public:
     /// it found, each task acted on unless the pass is a dry run.
     awaitable<result<std::vector<stale_task>>> sweep_stale_once();
 
+    /// One retention pass now (see `retention_config`): batches until one comes back short or
+    /// `max_batches` ran. The tasks taken.
+    awaitable<result<std::size_t>> purge_finished_once();
+
 private:
     /// The body of `run()`, on the strand.
     awaitable<result<void>> run_on_strand();
@@ -90,7 +111,9 @@ private:
     /// Serves the orchestration queue until stopped.
     awaitable<void> serve(queue_name q);
     /// Staleness passes every `staleness.interval` until stopped.
-    awaitable<void> maintain();
+    awaitable<void> watch_staleness();
+    /// Retention passes every `retention.interval` until stopped.
+    awaitable<void> keep_retention();
     awaitable<void> sleep_for(duration d);
 
     asio::strand<asio::any_io_executor> strand_;

@@ -22,6 +22,7 @@ orchestrator<Store, Broker>::orchestrator(asio::any_io_executor ex, Store& store
 {
     config_.batch_size = std::max<std::size_t>(config_.batch_size, 1);
     config_.staleness.batch = std::clamp<std::size_t>(config_.staleness.batch, 1, 10000);
+    config_.retention.max_batches = std::max<std::size_t>(config_.retention.max_batches, 1);
 }
 
 template <task_store Store, message_broker Broker>
@@ -66,9 +67,11 @@ awaitable<result<void>> orchestrator<Store, Broker>::run_on_strand()
         co_return result<void>{};
     if (auto ok = check_lifecycle_defaults(config_.staleness.defaults); !ok)
         co_return ok.error();
+    if (auto ok = check_retention(config_.retention.pass); config_.retention.interval > duration::zero() && !ok)
+        co_return ok.error();
     config_.log.info("orchestrator={} event=started", config_.name);
     using namespace asio::experimental::awaitable_operators;
-    co_await (serve(q) && maintain());
+    co_await (serve(q) && watch_staleness() && keep_retention());
     config_.log.info("orchestrator={} event=stopped", config_.name);
     co_return result<void>{};
 }
@@ -97,7 +100,43 @@ awaitable<result<std::vector<stale_task>>> orchestrator<Store, Broker>::sweep_st
 }
 
 template <task_store Store, message_broker Broker>
-awaitable<void> orchestrator<Store, Broker>::maintain()
+awaitable<result<std::size_t>> orchestrator<Store, Broker>::purge_finished_once()
+{
+    std::size_t taken = 0;
+    for (std::size_t batch = 0; batch < config_.retention.max_batches && !stopping_; ++batch) {
+        retention_pass pass = config_.retention.pass;
+        if (config_.retention.use_orchestrator_clock)
+            pass.as_of = clock_.now();
+        auto done = co_await store_.purge_finished(std::move(pass));
+        if (!done) {
+            config_.log.warn("orchestrator={} event=retention_failed error=\"{}\"", config_.name, done.error().what());
+            co_return done.error();
+        }
+        taken += done->removed;
+        if (!done->more)
+            break;
+    }
+    if (taken > 0)
+        config_.log.info("orchestrator={} event=tasks_retired mode={} tasks={}", config_.name,
+                         to_string(config_.retention.pass.mode), taken);
+    co_return taken;
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<void> orchestrator<Store, Broker>::keep_retention()
+{
+    const auto every = config_.retention.interval;
+    if (every <= duration::zero())
+        co_return;
+    while (!stopping_) {
+        co_await sleep_for(every);
+        if (!stopping_)
+            co_await purge_finished_once();
+    }
+}
+
+template <task_store Store, message_broker Broker>
+awaitable<void> orchestrator<Store, Broker>::watch_staleness()
 {
     const auto every = config_.staleness.interval;
     if (every <= duration::zero())
