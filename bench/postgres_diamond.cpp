@@ -3,7 +3,7 @@
 // Reports steps/s for a burst of tasks and per-hop latency (from the stored history) with
 // one task at a time. Creates, migrates and drops its own database on the server named by
 // --url or TASKER_DATABASE_URL, and prints the server settings it ran with.
-#include "diamond_shape.hpp"
+#include "postgres_runs.hpp"
 #include "scratch_database.hpp"
 
 #include <tasker/pgmq/broker.hpp>
@@ -61,15 +61,6 @@ std::vector<queue_name> packed_queues(const settings& s)
     return out;
 }
 
-template <class B>
-task_view finish(postgres::runtime<B>& rt, const task_id& id)
-{
-    auto t = rt.wait(id, std::chrono::minutes(5)).value();
-    if (t.state != task_state::complete)
-        throw std::runtime_error("a benchmark task ended " + std::string(to_string(t.state)));
-    return t;
-}
-
 /// One process: orchestrator, worker (and the outbox relay for brokers other than PGMQ).
 template <class B, class BrokerConfig>
 void run(const std::string& url, const settings& s, const BrokerConfig& broker)
@@ -79,43 +70,16 @@ void run(const std::string& url, const settings& s, const BrokerConfig& broker)
     const auto tmpl = bench::diamond_template(s.width);
     rt.register_template(tmpl).value();
     rt.start().value();
-    const auto steps_per_task = static_cast<double>(s.width + 2);
-    auto request = [&] { return task_request{{"bench", tmpl.name, std::nullopt}, json::object{}, {}, {}}; };
-    auto submit = [&] { return rt.submit(request()).value().id; };
-
-    const auto start = steady::now();
-    std::vector<task_id> ids;
-    ids.reserve(s.tasks);
-    if (s.submit_batch <= 1) {
-        for (int i = 0; i < s.tasks; ++i)
-            ids.push_back(submit());
-    } else {
-        for (int i = 0; i < s.tasks; i += s.submit_batch) {
-            std::vector<task_request> batch;
-            for (int k = i; k < std::min(s.tasks, i + s.submit_batch); ++k)
-                batch.push_back(request());
-            for (const auto& created : rt.submit_batch(std::move(batch)).value())
-                ids.push_back(created.id);
-        }
-    }
-    const double submitting = std::chrono::duration<double>(steady::now() - start).count();
-    for (const auto& id : ids)
-        finish(rt, id);
-    const double seconds = std::chrono::duration<double>(steady::now() - start).count();
+    const auto f = bench::burst(rt, tmpl, s.tasks, s.submit_batch);
     std::cout << "diamond-" << s.width << " on " << s.broker << ": " << s.tasks << " tasks (" << s.tasks * (s.width + 2)
               << " steps) submitted at once, worker concurrency " << s.concurrency << ", batch " << s.batch
               << ", handlers " << s.handlers << (s.pack_worker_queue ? ", worker queue packed" : "") << "\n";
-    std::cout << "throughput: " << static_cast<long>(s.tasks * steps_per_task / seconds) << " steps/s (" << seconds
+    std::cout << "throughput: " << static_cast<long>(f.steps_per_second) << " steps/s (" << f.seconds
               << " s, submission included; submitting "
               << (s.submit_batch > 1 ? "in batches of " + std::to_string(s.submit_batch) : std::string("one by one"))
-              << " took " << submitting << " s)\n";
-
-    if (s.latency_tasks > 0) {
-        bench::hop_samples hops;
-        for (int i = 0; i < s.latency_tasks; ++i)
-            hops.add(finish(rt, submit()));
-        std::cout << "one task at a time: " << bench::describe(hops) << "\n";
-    }
+              << " took " << f.submitting << " s)\n";
+    if (s.latency_tasks > 0)
+        std::cout << "one task at a time: " << bench::describe(bench::one_at_a_time(rt, tmpl, s.latency_tasks)) << "\n";
     rt.stop(std::chrono::seconds(1));
 }
 
