@@ -90,12 +90,12 @@ constexpr statement sample{
     "SELECT 'a', x.task_id, coalesce(st.definition, x.idx), (extract(epoch FROM x.next_at - x.at) * 1000000)::bigint "
     "FROM (SELECT h.task_id, h.idx, h.at, h.to_state, "
     "      lead(h.at) OVER (PARTITION BY h.task_id, h.idx ORDER BY h.seq) AS next_at "
-    "      FROM tasker.step_transitions AS h WHERE h.task_id = ANY((SELECT all_ids FROM ids))) AS x "
+    "      FROM tasker.step_transitions AS h WHERE h.task_id = ANY((SELECT all_ids FROM ids)::uuid[])) AS x "
     "JOIN tasker.steps AS st ON st.task_id = x.task_id AND st.idx = x.idx "
     "WHERE x.to_state = 'in_progress' AND x.next_at IS NOT NULL "
     "UNION ALL "
     "SELECT 'r', st.task_id, coalesce(st.definition, st.idx), sum(st.attempts - 1)::bigint "
-    "FROM tasker.steps AS st WHERE st.task_id = ANY((SELECT all_ids FROM ids)) AND st.attempts > 1 "
+    "FROM tasker.steps AS st WHERE st.task_id = ANY((SELECT all_ids FROM ids)::uuid[]) AND st.attempts > 1 "
     "GROUP BY st.task_id, coalesce(st.definition, st.idx)"};
 
 } // namespace
