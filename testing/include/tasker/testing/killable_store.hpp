@@ -102,6 +102,10 @@ public:
     {
         return forward([&] { return inner_.update_dead_letter(entry, std::move(u)); });
     }
+    awaitable<result<task_analytics>> analytics(analytics_query q)
+    {
+        return forward([&] { return inner_.analytics(std::move(q)); });
+    }
 
 private:
     // Calls the inner operation only while alive; the awaitable it returns is awaited here.
