@@ -134,6 +134,8 @@ result<task_view> runtime::get(const task_id& id) { return impl_->tasks.get_task
 
 result<task_page> runtime::list(task_filter filter) { return impl_->tasks.list_tasks_sync(filter); }
 
+result<task_analytics> runtime::analytics(const analytics_query& q) { return impl_->tasks.analytics_sync(q); }
+
 result<task_view> runtime::wait(const task_id& id, duration timeout)
 {
     return detail::run_blocking(impl_->front.wait_until_finished(id, impl_->options.clock.now() + timeout));

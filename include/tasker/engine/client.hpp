@@ -83,6 +83,12 @@ public:
     /// next page. A bad filter or cursor is `errc::invalid_request` (see `check_filter`).
     awaitable<result<task_page>> list(task_filter filter);
 
+    /// Per template, the tasks started in [`q.from`, `q.to`) by how they stand now, their
+    /// durations and their slowest and most retried steps, and every task by state (see
+    /// `task_store` requirement 14). A bad query is `errc::invalid_request`
+    /// (`check_analytics_query`).
+    awaitable<result<task_analytics>> analytics(analytics_query q);
+
     /// The task once it reaches a terminal state, or `errc::timeout` at `deadline`.
     awaitable<result<task_view>> wait_until_finished(task_id id, time_point deadline);
 

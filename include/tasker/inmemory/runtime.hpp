@@ -84,6 +84,8 @@ public:
     result<task_view> get(const task_id& id);
     /// A page of tasks, newest first (see `client::list`).
     result<task_page> list(task_filter filter);
+    /// Analytics over a window (see `client::analytics`).
+    result<task_analytics> analytics(const analytics_query& q);
     /// The task once it is in a terminal state; `errc::timeout` after `timeout`.
     result<task_view> wait(const task_id& id, duration timeout);
 

@@ -8,6 +8,7 @@
 #include <tasker/messaging/message_sink.hpp>
 #include <tasker/model/template_registry.hpp>
 #include <tasker/model/uuid.hpp>
+#include <tasker/store/task_analytics.hpp>
 #include <tasker/store/task_store.hpp>
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -71,6 +72,7 @@ public:
     awaitable<result<dead_letter>> dead_letter_of(task_id id);
     awaitable<result<tasker::dead_letter_counts>> dead_letter_counts();
     awaitable<result<dead_letter>> update_dead_letter(std::uint64_t entry, dead_letter_update update);
+    awaitable<result<task_analytics>> analytics(analytics_query q);
     /// Both modes of `task_store::purge_finished` but `archive`: this store keeps nothing beyond
     /// memory, so it refuses to archive (`errc::invalid_request`).
     awaitable<result<retention_report>> purge_finished(retention_pass p);
@@ -93,6 +95,9 @@ public:
     /// A page of tasks (see `task_store`); it looks at every task the store holds, shard by
     /// shard, each under its lock.
     result<task_page> list_tasks_sync(const task_filter& filter) const;
+    /// Analytics (see `task_store`): one pass over the shards, each under its lock in turn,
+    /// over the tasks the store holds (those `retain_finished` let go are not counted).
+    result<task_analytics> analytics_sync(const analytics_query& q) const;
 
     /// Suspends until some task changes state after `version()` returned `seen`, or until
     /// `deadline`. Lets callers wait for a task to finish without polling.

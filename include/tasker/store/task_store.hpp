@@ -11,6 +11,7 @@
 #include <tasker/store/operator_action.hpp>
 #include <tasker/store/retention.hpp>
 #include <tasker/store/staleness_sweep.hpp>
+#include <tasker/store/task_analytics.hpp>
 #include <tasker/store/step_claim.hpp>
 #include <tasker/store/step_outcome.hpp>
 #include <tasker/store/task_view.hpp>
@@ -74,6 +75,11 @@ namespace tasker {
 /// 13. `s.update_dead_letter(entry, u)`: an investigator's status change or note
 ///    (`check_dead_letter_update`, `apply_dead_letter_update`); the entry as it is now, or
 ///    `errc::task_not_found` for an unknown entry.
+/// 14. `s.analytics(q)`: per template version, the tasks created in [`q.from`, `q.to`) counted
+///    by how they stand now, their durations and their steps' attempt times and retries over
+///    the newest `q.sample` finished ones (`check_analytics_query`; figures by
+///    `template_tally`), and every task the store holds counted by state. Read-only; cheap
+///    enough to call every few seconds on a store of a million tasks.
 /// 15. `s.purge_finished(p)`: one batch of retention (`check_retention`): takes up to
 ///    `p.batch` finished tasks that `may_retire` at `retention_cutoff(p, now)`, older first,
 ///    with their steps and history, deleted or archived per `p.mode` (a store that cannot
@@ -90,7 +96,7 @@ concept task_store = requires(S& s, task_template t, template_ref ref, new_task 
                               std::vector<message> events, task_id id, operator_action a, task_filter filter,
                               std::vector<step_checkpoint> checkpoints, change_origin who,
                               staleness_sweep sweep, dead_letter_filter dlf, std::uint64_t entry,
-                              dead_letter_update update, retention_pass retention) {
+                              dead_letter_update update, analytics_query aq, retention_pass retention) {
     { s.register_template(t) } -> std::same_as<awaitable<result<template_ptr>>>;
     { s.find_template(ref) } -> std::same_as<awaitable<result<template_ptr>>>;
     { s.list_templates() } -> std::same_as<awaitable<result<std::vector<template_ptr>>>>;
@@ -109,6 +115,7 @@ concept task_store = requires(S& s, task_template t, template_ref ref, new_task 
     { s.dead_letter_of(id) } -> std::same_as<awaitable<result<dead_letter>>>;
     { s.dead_letter_counts() } -> std::same_as<awaitable<result<dead_letter_counts>>>;
     { s.update_dead_letter(entry, update) } -> std::same_as<awaitable<result<dead_letter>>>;
+    { s.analytics(aq) } -> std::same_as<awaitable<result<task_analytics>>>;
     { s.purge_finished(retention) } -> std::same_as<awaitable<result<retention_report>>>;
 };
 

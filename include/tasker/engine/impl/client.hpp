@@ -106,6 +106,12 @@ awaitable<result<task_page>> client<Store>::list(task_filter filter)
 }
 
 template <task_store Store>
+awaitable<result<task_analytics>> client<Store>::analytics(analytics_query q)
+{
+    co_return co_await store_.analytics(std::move(q));
+}
+
+template <task_store Store>
 awaitable<result<task_view>> client<Store>::wait_until_finished(task_id id, time_point deadline)
 {
     while (true) {

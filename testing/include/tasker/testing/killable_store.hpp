@@ -102,6 +102,10 @@ public:
     {
         return forward([&] { return inner_.update_dead_letter(entry, std::move(u)); });
     }
+    awaitable<result<task_analytics>> analytics(analytics_query q)
+    {
+        return forward([&] { return inner_.analytics(std::move(q)); });
+    }
     awaitable<result<retention_report>> purge_finished(retention_pass p)
     {
         return forward([&] { return inner_.purge_finished(std::move(p)); });

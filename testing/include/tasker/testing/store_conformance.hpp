@@ -4,6 +4,7 @@
 // include it in one test file. The cases live in conformance/, one header per contract
 // group, on the base in conformance/store_suite.hpp.
 
+#include <tasker/testing/conformance/store_analytics.hpp>
 #include <tasker/testing/conformance/store_claims_and_results.hpp>
 #include <tasker/testing/conformance/store_operations.hpp>
 #include <tasker/testing/conformance/store_listing.hpp>
@@ -86,6 +87,12 @@
                              "listing pages walk every task once, whatever is created meanwhile")                      \
     TASKER_DETAIL_STORE_CASE(Fixture, tags, store_listing_cases, bad_fields_and_cursors_change_nothing,               \
                              "bad request fields, filters and cursors are refused and change nothing")                 \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_analytics_cases, analytics_counts_the_window,                        \
+                             "analytics counts the tasks started in its window by how they stand")                     \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_analytics_cases, analytics_ranks_steps_and_samples,                  \
+                             "analytics ranks slow and retried steps over the newest finished tasks")                  \
+    TASKER_DETAIL_STORE_CASE(Fixture, tags, store_analytics_cases, bad_analytics_queries_are_refused,                  \
+                             "bad analytics queries are refused, saying what is wrong")                                \
     static_assert(true, "TASKER_STORE_CONFORMANCE is followed by a semicolon")
 
 /// One test case of the store suite (for `TASKER_STORE_CONFORMANCE`).

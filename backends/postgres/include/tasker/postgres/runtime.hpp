@@ -188,6 +188,8 @@ public:
     result<task_view> get(const task_id& id) { return detail::run_blocking(tasks_.get_task(id)); }
     /// A page of tasks, newest first (see `client::list`).
     result<task_page> list(task_filter filter) { return detail::run_blocking(tasks_.list_tasks(std::move(filter))); }
+    /// Analytics over a window (see `client::analytics`).
+    result<task_analytics> analytics(analytics_query q) { return detail::run_blocking(tasks_.analytics(std::move(q))); }
     /// The task once it is in a terminal state; `errc::timeout` after `timeout`.
     result<task_view> wait(const task_id& id, duration timeout)
     {

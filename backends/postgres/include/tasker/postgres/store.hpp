@@ -7,6 +7,7 @@
 #include <tasker/messaging/queue_name.hpp>
 #include <tasker/store/queue_reading_store.hpp>
 #include <tasker/store/queued_claims.hpp>
+#include <tasker/store/task_analytics.hpp>
 #include <tasker/store/task_store.hpp>
 
 #include <cstddef>
@@ -102,6 +103,9 @@ public:
     awaitable<result<dead_letter>> dead_letter_of(task_id id);
     awaitable<result<tasker::dead_letter_counts>> dead_letter_counts();
     awaitable<result<dead_letter>> update_dead_letter(std::uint64_t entry, dead_letter_update update);
+    /// Two statements in one read-only snapshot, the window read through the indexes on task
+    /// ids (see store/analytics.cpp).
+    awaitable<result<task_analytics>> analytics(analytics_query q);
     /// Archiving moves a task's rows to tasker.archived_tasks, archived_steps,
     /// archived_task_transitions, archived_step_transitions and archived_step_failures.
     awaitable<result<retention_report>> purge_finished(retention_pass p);
