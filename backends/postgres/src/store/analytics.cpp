@@ -5,9 +5,7 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
-#include <cstring>
 
 // Analytics (`task_store` requirement 14) in two statements of one read-only snapshot: the
 // counts (tasks of the window per template and state, every task per state), then the sample
@@ -32,25 +30,9 @@ constexpr auto id_lead = std::chrono::minutes(1);
 /// How far the clock of a host making ids may be from the database server's.
 constexpr auto clock_skew = std::chrono::seconds(5);
 
-/// The smallest version-7 id of millisecond `ms`: its 48-bit time, every other bit zero. Ids of
-/// that millisecond compare at or above it, those of the one before below it.
-uuid first_id_of(std::int64_t ms)
-{
-    std::array<std::uint8_t, 16> b{};
-    const auto v = static_cast<std::uint64_t>(std::max<std::int64_t>(ms, 0));
-    for (int i = 0; i < 6; ++i)
-        b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v >> (40 - 8 * i));
-    return uuid(b);
-}
-
 std::string_view kind_of(const pqxx::row& row)
 {
     return row[0].c_str();
-}
-
-std::int64_t millis_floor(time_point t)
-{
-    return std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
 // $1 namespace ('' every one), $2 name ('' every one), $3/$4 the id range, $5/$6 the window
@@ -107,8 +89,9 @@ awaitable<result<task_analytics>> store::analytics(analytics_query q)
     auto op = [impl = impl_.get(), q = std::move(q)](pqxx::connection& c) -> result<task_analytics> {
         // One snapshot: the sample is of the tasks the counts counted.
         pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
-        const auto low = first_id_of(millis_floor(q.from - id_lead - clock_skew)).to_string();
-        const auto high = first_id_of(millis_floor(q.to + clock_skew) + 1).to_string();
+        // The first ids of those milliseconds (every other bit of a version-7 id at its lowest).
+        const auto low = uuid::v7(q.from - id_lead - clock_skew, 0, 0).to_string();
+        const auto high = uuid::v7(q.to + clock_skew + std::chrono::milliseconds(1), 0, 0).to_string();
         const auto window_from = to_us(q.from.time_since_epoch());
         const auto window_to = to_us(q.to.time_since_epoch());
 
