@@ -1,5 +1,7 @@
 // Retention on PostgreSQL beyond the conformance suite: archiving moves a task's rows, all of
-// them, into the archive tables in the statement that deletes them.
+// them, into the archive tables in the statement that deletes them; messages PGMQ archived go
+// by the same age.
+#include <tasker/pgmq/broker.hpp>
 #include <tasker/postgres/store.hpp>
 
 #include <tasker/testing/postgres.hpp>
@@ -94,4 +96,43 @@ TEST_CASE("postgres store: archiving moves a finished task's rows to the archive
     CHECK(test::await_value(tasks.dead_letter_of(failed)).id == entry.id);
     CHECK(test::await_value(tasks.get_task(running)).state == task_state::steps_in_process);
     CHECK(rows_of(sql, "archived_tasks", running) == 0);
+}
+
+TEST_CASE("postgres store: retention deletes the messages PGMQ archived, by the same age", "[postgres][store]")
+{
+    const auto db = testing::migrated_database();
+    postgres::store tasks({db.url(), 1, 5});
+    pgmq::broker messages({.url = db.url()});
+    const auto tmpl = test::await_value(tasks.register_template(*test::diamond()));
+    const auto q = worker_queue(tmpl->namespace_name).value();
+    test::await_value(messages.ensure_queue(q));
+    for (int i = 0; i < 3; ++i)
+        test::await_value(tasks.create_task({tmpl, make_json(json::object{}), {}, {}}));
+    std::vector<delivery_id> read;
+    for (const auto& d : test::await_value(messages.read(q, 10, 30s)))
+        read.push_back(d.id);
+    REQUIRE(read.size() == 3);
+    test::await_value(messages.ack(q, read)); // archived: pgmq.a_<queue>
+
+    pqxx::connection c(db.url());
+    pqxx::nontransaction sql(c);
+    const auto archived = [&] {
+        return sql.exec1("SELECT count(*) FROM pgmq.\"a_" + q.str() + "\"")[0].as<int>();
+    };
+    REQUIRE(archived() == 3);
+
+    // Young: kept. Old: gone, a batch at a time; the running tasks stay.
+    auto young = test::await_value(tasks.purge_finished({1h, retention_mode::remove, 2, std::nullopt}));
+    CHECK(young.messages == 0);
+    CHECK(young.removed == 0);
+    CHECK_FALSE(young.more);
+    const auto later = std::chrono::system_clock::now() + 2h;
+    auto first = test::await_value(tasks.purge_finished({1h, retention_mode::remove, 2, later}));
+    CHECK(first.messages == 2);
+    CHECK(first.more);
+    auto second = test::await_value(tasks.purge_finished({1h, retention_mode::remove, 2, later}));
+    CHECK(second.messages == 1);
+    CHECK_FALSE(second.more);
+    CHECK(archived() == 0);
+    CHECK(sql.exec1("SELECT count(*) FROM tasker.tasks")[0].as<int>() == 3);
 }

@@ -93,8 +93,8 @@ public:
     awaitable<result<std::vector<stale_task>>> sweep_stale_once();
 
     /// One retention pass now (see `retention_config`): batches until one comes back short or
-    /// `max_batches` ran. The tasks taken.
-    awaitable<result<std::size_t>> purge_finished_once();
+    /// `max_batches` ran. What they took in all (`more`: the last batch was full).
+    awaitable<result<retention_report>> purge_finished_once();
 
 private:
     /// The body of `run()`, on the strand.

@@ -42,7 +42,10 @@ struct retention_pass {
 /// What one batch did.
 struct retention_report {
     std::size_t removed = 0; ///< tasks deleted or archived
-    /// The batch was full: more tasks are due now, call again.
+    /// Messages that ran, deleted from the broker's archive where the store keeps one
+    /// (PostgreSQL: PGMQ's `pgmq.a_<queue>` tables), by the same age, up to `batch` per queue.
+    std::size_t messages = 0;
+    /// A batch was full: more is due now, call again.
     bool more = false;
 };
 

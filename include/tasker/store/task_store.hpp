@@ -86,7 +86,8 @@ namespace tasker {
 ///    archive refuses with `errc::invalid_request`). Each goes under its task lock and is
 ///    judged again there, so concurrent passes take each task once and a task reopened
 ///    meanwhile stays. Dead-letter entries stay. A duplicate or late message naming a task
-///    that is gone is a no-op, as for any unknown task.
+///    that is gone is a no-op, as for any unknown task. A store that archives the messages it
+///    read (PostgreSQL's PGMQ queues) deletes those older than the same cutoff too.
 /// Every change records its origin on the transitions it writes: claims and results their
 /// worker (`worker:<owner>`), orchestration the store's `actor` setting.
 template <class S>

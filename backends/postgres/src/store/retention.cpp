@@ -1,5 +1,7 @@
 #include "store/store_state.hpp"
 
+#include "pq/pgmq_tables.hpp"
+
 #include <tasker/core/retention.hpp>
 
 // Retention: one statement per batch takes the finished tasks old enough (`may_retire`, in
@@ -7,6 +9,10 @@
 // next pass, and one reopened meanwhile no longer qualifies once its lock is ours), and
 // deletes them; their steps and tags go by cascade, their history by the trigger of 0007.
 // Archiving copies the rows into tasker.archived_* in the same statement.
+//
+// PGMQ's archive tables (pgmq.a_<queue>) keep every message acked: each batch also deletes
+// those archived before the cutoff, up to a batch per queue (through their archived_at index),
+// or they would grow with every step ever run.
 //
 // The search walks tasks_state (state, id) below an id bound (`retention_id_bound`): tasks
 // created after the cutoff are never read, so a pass costs what it takes, not the size of
@@ -48,6 +54,18 @@ constexpr statement archive_finished{
 
 #undef TASKER_RETIRING
 
+constexpr statement pgmq_queues{"tasker_retention_queues", "SELECT queue_name FROM pgmq.meta ORDER BY queue_name"};
+
+// $1 cutoff as of (microseconds; NULL: the server's now), $2 finished_for (µs), $3 batch.
+std::string purge_archive_sql(const std::string& queue)
+{
+    const auto table = pq::pgmq_table(queue, "a");
+    return "with old as (select msg_id from " + table +
+           " where archived_at < coalesce(timestamptz 'epoch' + $1::bigint * interval '1 microsecond', now()) "
+           "- $2::bigint * interval '1 microsecond' order by archived_at limit $3) "
+           "delete from " + table + " as a using old where a.msg_id = old.msg_id";
+}
+
 } // namespace
 
 awaitable<result<retention_report>> store::purge_finished(retention_pass p)
@@ -67,6 +85,15 @@ awaitable<result<retention_report>> store::purge_finished(retention_pass p)
         retention_report report;
         report.removed = static_cast<std::size_t>(done.affected_rows());
         report.more = report.removed == p.batch;
+        for (const auto& row : exec(tx, pgmq_queues)) {
+            const std::string queue = row[0].c_str();
+            const auto purged = pq::exec_prepared(tx, pq::pgmq_statement("purge", queue), purge_archive_sql(queue), as_of,
+                                                  static_cast<long long>(to_us(p.finished_for)),
+                                                  static_cast<long long>(p.batch));
+            const auto n = static_cast<std::size_t>(purged.affected_rows());
+            report.messages += n;
+            report.more = report.more || n == p.batch;
+        }
         return report;
     };
     co_return co_await impl_->run<retention_report>(std::move(op), "purge_finished");

@@ -100,9 +100,9 @@ awaitable<result<std::vector<stale_task>>> orchestrator<Store, Broker>::sweep_st
 }
 
 template <task_store Store, message_broker Broker>
-awaitable<result<std::size_t>> orchestrator<Store, Broker>::purge_finished_once()
+awaitable<result<retention_report>> orchestrator<Store, Broker>::purge_finished_once()
 {
-    std::size_t taken = 0;
+    retention_report total;
     for (std::size_t batch = 0; batch < config_.retention.max_batches && !stopping_; ++batch) {
         retention_pass pass = config_.retention.pass;
         if (config_.retention.use_orchestrator_clock)
@@ -112,14 +112,16 @@ awaitable<result<std::size_t>> orchestrator<Store, Broker>::purge_finished_once(
             config_.log.warn("orchestrator={} event=retention_failed error=\"{}\"", config_.name, done.error().what());
             co_return done.error();
         }
-        taken += done->removed;
+        total.removed += done->removed;
+        total.messages += done->messages;
+        total.more = done->more;
         if (!done->more)
             break;
     }
-    if (taken > 0)
-        config_.log.info("orchestrator={} event=tasks_retired mode={} tasks={}", config_.name,
-                         to_string(config_.retention.pass.mode), taken);
-    co_return taken;
+    if (total.removed > 0 || total.messages > 0)
+        config_.log.info("orchestrator={} event=tasks_retired mode={} tasks={} messages={}", config_.name,
+                         to_string(config_.retention.pass.mode), total.removed, total.messages);
+    co_return total;
 }
 
 template <task_store Store, message_broker Broker>

@@ -46,10 +46,11 @@ public:
         std::size_t removed = 0;
         int batches = 0;
         for (bool more = true; more; ++batches) {
-            REQUIRE(batches < 10);
+            REQUIRE(batches < 20);
             auto b = purge({.finished_for = std::chrono::hours(1), .batch = 2}, later);
             CHECK(b.removed <= 2);
-            CHECK(b.more == (b.removed == 2));
+            if (b.removed == 2) // a full batch says more may follow (as may a store's full batch of messages)
+                CHECK(b.more);
             removed += b.removed;
             more = b.more;
         }
