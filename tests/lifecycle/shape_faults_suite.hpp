@@ -69,6 +69,18 @@ inline std::string middle_step(const task_template& t)
     return t.steps[order[order.size() / 2]].name;
 }
 
+/// Task `id` once it has finished; a timeout fails the test with the task's timeline so far.
+template <class Runtime>
+task_view finished(Runtime& rt, const task_id& id)
+{
+    auto t = rt.wait(id, 30s);
+    if (!t) {
+        const auto now = rt.get(id);
+        FAIL(t.error().what() << "\n" << (now ? format_timeline(*now) : now.error().what()));
+    }
+    return *t;
+}
+
 template <class D>
 void retries_then_completes()
 {
@@ -82,7 +94,7 @@ void retries_then_completes()
     REQUIRE(rt.start());
 
     auto id = rt.submit({{"examples", shape, std::nullopt}, json::object{{"even_number", 6}}, {}, {}}).value().id;
-    auto t = rt.wait(id, 30s).value();
+    auto t = finished(rt, id);
     INFO(format_timeline(t));
     REQUIRE(t.state == task_state::complete);
     const auto expected = examples::expected_math_results(*tmpl, 6);
@@ -109,7 +121,7 @@ void permanent_failure_ends_in_error()
     REQUIRE(rt.start());
 
     auto id = rt.submit({{"examples", shape, std::nullopt}, json::object{{"even_number", 6}}, {}, {}}).value().id;
-    auto t = rt.wait(id, 30s).value();
+    auto t = finished(rt, id);
     INFO(format_timeline(t));
     REQUIRE(t.state == task_state::error);
     const auto victim = *tmpl->step_index(f.victim);
@@ -144,7 +156,7 @@ void cancelled_while_a_step_runs()
     auto id = rt.submit({{"examples", shape, std::nullopt}, json::object{{"even_number", 6}}, {}, {}}).value().id;
     f.victim_started.get_future().wait();
     REQUIRE(rt.cancel(id).value() == task_state::cancelled);
-    auto t = rt.wait(id, 30s).value();
+    auto t = finished(rt, id);
     INFO(format_timeline(t));
     CHECK(t.state == task_state::cancelled);
     const auto victim = *tmpl->step_index(f.victim);
