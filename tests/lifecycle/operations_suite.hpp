@@ -87,6 +87,38 @@ void add_handlers(Runtime& rt, std::atomic<int>& fetches)
     });
 }
 
+/// The first log line of an event, caught from a runtime's logger: `logger()` goes into the
+/// deployment's settings, `wait()` blocks (up to 30 s of real time) until the line came.
+class log_watch {
+public:
+    explicit log_watch(std::string event) : needle_("event=" + std::move(event)) {}
+
+    logger sink()
+    {
+        return logger(log_level::info, [this](log_level, std::string_view line) {
+            if (line.find(needle_) == std::string_view::npos)
+                return;
+            std::lock_guard lock(m_);
+            if (line_.empty())
+                line_ = line;
+            cv_.notify_all();
+        });
+    }
+
+    std::string wait()
+    {
+        std::unique_lock lock(m_);
+        REQUIRE(cv_.wait_for(lock, 30s, [&] { return !line_.empty(); }));
+        return line_;
+    }
+
+private:
+    std::string needle_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::string line_;
+};
+
 template <class D>
 void stale_task_goes_to_the_dead_letter_queue_and_a_reset_completes_it()
 {
@@ -150,19 +182,11 @@ template <class D>
 void a_dry_run_reports_the_stale_task_and_changes_nothing()
 {
     testing::manual_clock clock(std::chrono::system_clock::now());
-    std::mutex m;
-    std::condition_variable cv;
-    std::string reported;
+    log_watch would_expire("would_expire");
     deployment_settings s;
     s.clock = any_clock::ref(clock);
     s.staleness = staleness_config{.interval = 30s, .dry_run = true};
-    s.log = logger(log_level::info, [&](log_level, std::string_view line) {
-        if (line.find("event=would_expire") == std::string_view::npos)
-            return;
-        std::lock_guard lock(m);
-        reported = line;
-        cv.notify_all();
-    });
+    s.log = would_expire.sink();
     D d(s);
     auto& rt = d.rt;
     std::atomic<int> fetches{0};
@@ -173,10 +197,7 @@ void a_dry_run_reports_the_stale_task_and_changes_nothing()
     REQUIRE(id);
     wait_for_state(rt, id->id, task_state::waiting_for_retry);
     clock.advance(2min);
-    {
-        std::unique_lock lock(m);
-        REQUIRE(cv.wait_for(lock, 30s, [&] { return !reported.empty(); }));
-    }
+    const auto reported = would_expire.wait();
     CHECK(reported.find("task=" + id->id.to_string()) != std::string::npos);
     CHECK(reported.find("limit=max_waiting_for_retry") != std::string::npos);
     const auto t = rt.get(id->id);
@@ -224,19 +245,11 @@ template <class D>
 void finished_tasks_are_retired_after_their_age()
 {
     testing::manual_clock clock(std::chrono::system_clock::now());
-    std::mutex m;
-    std::condition_variable cv;
-    std::string retired;
+    log_watch tasks_retired("tasks_retired");
     deployment_settings s;
     s.clock = any_clock::ref(clock);
     s.retention = retention_config{.interval = 1min, .pass = {.finished_for = 1h}};
-    s.log = logger(log_level::info, [&](log_level, std::string_view line) {
-        if (line.find("event=tasks_retired") == std::string_view::npos)
-            return;
-        std::lock_guard lock(m);
-        retired = line;
-        cv.notify_all();
-    });
+    s.log = tasks_retired.sink();
     D d(s);
     auto& rt = d.rt;
     std::atomic<int> fetches{0};
@@ -253,10 +266,7 @@ void finished_tasks_are_retired_after_their_age()
     REQUIRE(rt.wait(failed->id, 30s)->state == task_state::error);
 
     clock.advance(2h); // an hour past the age: the next pass takes the finished task
-    {
-        std::unique_lock lock(m);
-        REQUIRE(cv.wait_for(lock, 30s, [&] { return !retired.empty(); }));
-    }
+    const auto retired = tasks_retired.wait();
     CHECK(retired.find("tasks=1") != std::string::npos);
     CHECK(retired.find("mode=delete") != std::string::npos);
     const auto gone = rt.get(done->id);

@@ -15,7 +15,7 @@ class store_operation_cases : public store_suite<F> {
     using suite = store_suite<F>;
     using suite::run, suite::blocking, suite::failed_with, suite::store, suite::ticks, suite::flow, suite::create,
         suite::view, suite::dead_letters, suite::act, suite::claim, suite::outcome, suite::record, suite::orchestrate,
-        suite::drain, suite::retry_delay, suite::f_, suite::worker_q_, suite::orchestration_q_, suite::step_a,
+        suite::drain, suite::failed_for_good, suite::retry_delay, suite::f_, suite::worker_q_, suite::orchestration_q_, suite::step_a,
         suite::step_b, suite::step_c;
 
 public:
@@ -305,22 +305,6 @@ private:
         orchestrate(drain(orchestration_q_));
         drain(worker_q_);
         REQUIRE(view(id).state == task_state::waiting_for_retry);
-        return id;
-    }
-
-    /// A task of `tmpl` (of `priority`) in error: its step a failed for good, c done.
-    task_id failed_for_good(const template_ptr& tmpl, int order, int priority = 0)
-    {
-        new_task nt{tmpl, make_json(json::object{{"order", order}}), {}, {}};
-        nt.priority = priority;
-        const auto id = run(store().create_task(std::move(nt)), "create_task").id;
-        REQUIRE(claim(id, step_c, 1, ticks(30)).status == claim_status::claimed);
-        REQUIRE(record(outcome(id, step_c, 1)) == record_status::recorded);
-        REQUIRE(claim(id, step_a, 1, ticks(30)).status == claim_status::claimed);
-        REQUIRE(record(outcome(id, step_a, 1, error_kind::permanent)) == record_status::recorded);
-        orchestrate(drain(orchestration_q_));
-        drain(worker_q_);
-        REQUIRE(view(id).state == task_state::error);
         return id;
     }
 

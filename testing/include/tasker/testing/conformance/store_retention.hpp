@@ -14,8 +14,9 @@ template <store_fixture F>
 class store_retention_cases : public store_suite<F> {
     using suite = store_suite<F>;
     using suite::run, suite::blocking, suite::failed_with, suite::store, suite::ticks, suite::create, suite::view,
-        suite::list, suite::claim, suite::outcome, suite::record, suite::orchestrate, suite::drain, suite::f_,
-        suite::worker_q_, suite::orchestration_q_, suite::step_a, suite::step_b, suite::step_c;
+        suite::list, suite::claim, suite::outcome, suite::record, suite::orchestrate, suite::drain,
+        suite::failed_for_good, suite::f_, suite::worker_q_, suite::orchestration_q_, suite::step_a, suite::step_b,
+        suite::step_c;
 
 public:
     using suite::suite;
@@ -167,20 +168,6 @@ private:
         orchestrate(drain(orchestration_q_));
         drain(worker_q_);
         REQUIRE(view(id).state == task_state::complete);
-        return id;
-    }
-
-    /// A task of `tmpl` in error, with an open dead letter: its step a failed for good, c done.
-    task_id failed_for_good(const template_ptr& tmpl, int order)
-    {
-        const auto id = create(tmpl, {}, order).id;
-        REQUIRE(claim(id, step_c, 1, ticks(30)).status == claim_status::claimed);
-        REQUIRE(record(outcome(id, step_c, 1)) == record_status::recorded);
-        REQUIRE(claim(id, step_a, 1, ticks(30)).status == claim_status::claimed);
-        REQUIRE(record(outcome(id, step_a, 1, error_kind::permanent)) == record_status::recorded);
-        orchestrate(drain(orchestration_q_));
-        drain(worker_q_);
-        REQUIRE(view(id).state == task_state::error);
         return id;
     }
 };

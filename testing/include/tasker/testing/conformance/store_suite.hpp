@@ -308,6 +308,22 @@ protected:
 
     task_id unknown_task() { return uuid_generator().next(f_.now()); }
 
+    /// A task of `tmpl` (of `priority`) in error: its step a failed for good, c done.
+    task_id failed_for_good(const template_ptr& tmpl, int order, int priority = 0)
+    {
+        new_task nt{tmpl, make_json(json::object{{"order", order}}), {}, {}};
+        nt.priority = priority;
+        const auto id = run(store().create_task(std::move(nt)), "create_task").id;
+        REQUIRE(claim(id, step_c, 1, ticks(30)).status == claim_status::claimed);
+        REQUIRE(record(outcome(id, step_c, 1)) == record_status::recorded);
+        REQUIRE(claim(id, step_a, 1, ticks(30)).status == claim_status::claimed);
+        REQUIRE(record(outcome(id, step_a, 1, error_kind::permanent)) == record_status::recorded);
+        orchestrate(drain(orchestration_q_));
+        drain(worker_q_);
+        REQUIRE(view(id).state == task_state::error);
+        return id;
+    }
+
     F& f_;
     queue_name worker_q_;
     queue_name orchestration_q_;
